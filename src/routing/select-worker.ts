@@ -1,0 +1,89 @@
+// Weighted rendezvous (highest random weight) hashing. Pure: no I/O.
+//
+// Every (key, worker) pair draws u in (0, 1) from a 64-bit hash; the worker with the highest
+// score -w / ln(u) wins, which gives each worker a share of keys exactly proportional to its weight,
+// and when a worker leaves only its own keys move. Within one weight class the highest u wins, so
+// the table scores each class by its best u and takes one Math.log per distinct weight, not per worker.
+import type { ClientKey } from './client-key.js';
+import { hashString, pairDraw } from './hash64.js';
+
+export interface RoutableWorker {
+  readonly id: string;
+  /** Relative share of keys; a positive finite number. @default 1 */
+  readonly weight?: number;
+}
+
+export interface RoutingTable {
+  /** Worker ids in the table, in the order given. */
+  readonly ids: readonly string[];
+  /**
+   * The worker for this key, or undefined when the table is empty. `avoid` names a worker to skip
+   * for this one answer (a client's hint that it just failed there); when it is the only worker,
+   * it is returned anyway.
+   */
+  select(key: ClientKey, avoid?: string): string | undefined;
+}
+
+interface WeightClass {
+  readonly weight: number;
+  readonly ids: string[];
+  readonly hi: Uint32Array;
+  readonly lo: Uint32Array;
+}
+
+export function createRoutingTable(workers: readonly RoutableWorker[]): RoutingTable {
+  const classes = new Map<number, { ids: string[]; hi: number[]; lo: number[] }>();
+  const seen = new Set<string>();
+  for (const worker of workers) {
+    const weight = worker.weight ?? 1;
+    if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError(`worker ${worker.id}: weight must be a positive finite number, got ${weight}`);
+    if (seen.has(worker.id)) throw new RangeError(`worker ${worker.id} is listed twice`);
+    seen.add(worker.id);
+    const h = hashString(worker.id);
+    const group = classes.get(weight) ?? { ids: [], hi: [], lo: [] };
+    group.ids.push(worker.id);
+    group.hi.push(h.hi);
+    group.lo.push(h.lo);
+    classes.set(weight, group);
+  }
+  const table: WeightClass[] = [...classes].map(([weight, g]) => ({
+    weight,
+    ids: g.ids,
+    hi: Uint32Array.from(g.hi),
+    lo: Uint32Array.from(g.lo),
+  }));
+  const ids = workers.map((w) => w.id);
+  const single = table.length === 1;
+
+  function select(key: ClientKey, avoid?: string): string | undefined {
+    if (ids.length === 0) return undefined;
+    if (ids.length === 1) return ids[0];
+    const keyHi = key.hash.hi;
+    const keyLo = key.hash.lo;
+    let bestId: string | undefined;
+    let bestScore = -Infinity;
+    for (const cls of table) {
+      let classBest = -1;
+      let classId: string | undefined;
+      for (let i = 0; i < cls.ids.length; i++) {
+        const id = cls.ids[i]!;
+        if (id === avoid) continue;
+        const u = pairDraw(keyHi, keyLo, cls.hi[i]!, cls.lo[i]!);
+        if (u > classBest) {
+          classBest = u;
+          classId = id;
+        }
+      }
+      if (classId === undefined) continue;
+      // With a single weight class the best u wins outright: no logarithm needed.
+      const score = single ? classBest : -cls.weight / Math.log(classBest);
+      if (score > bestScore) {
+        bestScore = score;
+        bestId = classId;
+      }
+    }
+    return bestId;
+  }
+
+  return { ids, select };
+}
