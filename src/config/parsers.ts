@@ -1,0 +1,89 @@
+// Small pure parsers for setting values. Each returns the parsed value or throws a ParseProblem
+// whose text says what is expected, so the loader can name the setting and the value around it.
+import { isIP } from 'node:net';
+
+export class ParseProblem extends Error {}
+
+export function integer(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^[0-9]+$/.test(raw.trim())) throw new ParseProblem(`expected an integer from ${min} to ${max}`);
+    const value = Number(raw.trim());
+    if (!Number.isSafeInteger(value) || value < min || value > max) throw new ParseProblem(`expected an integer from ${min} to ${max}`);
+    return value;
+  };
+}
+
+export function oneOf<T extends string>(values: readonly T[]) {
+  return (raw: string): T => {
+    const value = raw.trim().toLowerCase();
+    if (!(values as readonly string[]).includes(value)) throw new ParseProblem(`expected one of ${values.join(', ')}`);
+    return value as T;
+  };
+}
+
+export function list(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+export function host(raw: string): string {
+  const value = raw.trim();
+  if (isIP(value) || HOSTNAME.test(value)) return value;
+  throw new ParseProblem('expected an IP address or a host name to bind, e.g. 127.0.0.1 or 0.0.0.0');
+}
+
+/** fastify's trustProxy accepts addresses, CIDRs and the names proxy-addr knows. */
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+export function trustProxy(raw: string): string[] {
+  const entries = list(raw);
+  if (['off', 'false', 'none', ''].includes(raw.trim().toLowerCase())) return [];
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const prefixOk = prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+    if (PROXY_NAMES.includes(entry) || (family !== 0 && prefixOk && extra === undefined)) continue;
+    throw new ParseProblem(`expected a comma-separated list of proxy addresses or CIDRs (or ${PROXY_NAMES.join(', ')}); "${entry}" is neither`);
+  }
+  return entries;
+}
+
+export function origins(raw: string): string[] {
+  const entries = list(raw);
+  for (const entry of entries) {
+    if (entry === '*') throw new ParseProblem('expected a comma-separated list of origins such as https://app.example.com; "*" is refused, list the origins');
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new ParseProblem(`expected a comma-separated list of origins such as https://app.example.com; "${entry}" is not a URL`);
+    }
+    if (!['http:', 'https:'].includes(url.protocol) || url.origin !== entry.replace(/\/$/, '')) {
+      throw new ParseProblem(`expected origins only (scheme://host[:port], no path); "${entry}" is not one`);
+    }
+  }
+  return entries.map((e) => new URL(e).origin);
+}
+
+export function redisUrl(raw: string): string {
+  try {
+    const url = new URL(raw.trim());
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return raw.trim();
+  } catch {
+    // fall through to the problem below
+  }
+  throw new ParseProblem('expected a redis:// or rediss:// URL');
+}
+
+export function secret(raw: string): string {
+  if (Buffer.byteLength(raw) < 32) throw new ParseProblem('expected at least 32 bytes (e.g. the output of: openssl rand -hex 32)');
+  return raw;
+}
+
+export function boolean(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new ParseProblem('expected true or false');
+}

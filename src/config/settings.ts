@@ -1,0 +1,92 @@
+// Every setting of sioroute in one table: its environment variable, its CLI flag, its default and
+// how a raw value is parsed. The README's settings table is checked against this one by a test.
+import { availableParallelism } from 'node:os';
+import { checkWorkerUrlTemplate, DEFAULT_WORKER_PUBLIC_URL } from '../routing/worker-address.js';
+import * as parse from './parsers.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** Bind address of the front and the workers. @default '127.0.0.1' */
+  readonly host: string;
+  /** Front port; 0 picks a free one. @default 8080 */
+  readonly port: number;
+  /** Workers the embedded supervisor starts. @default available cores, at least 2 */
+  readonly workers: number;
+  /** Worker i listens on base + i; 0 lets each worker pick a free port. @default 3131 */
+  readonly workerBasePort: number;
+  /** Template of the worker address handed to browsers. @default '{protocol}://{hostname}:{port}' */
+  readonly workerPublicUrl: string;
+  /** Proxies whose X-Forwarded-For is believed; empty means none. @default [] */
+  readonly trustProxy: readonly string[];
+  /** HMAC key of routing tokens; undefined means a random one per start. @default undefined */
+  readonly routingSecret: string | undefined;
+  /** Lifetime of a routing token in seconds. @default 60 */
+  readonly tokenTtlSeconds: number;
+  /** Origins allowed besides the front's own. @default [] */
+  readonly allowedOrigins: readonly string[];
+  /** Redis for scale-out membership and broadcast. @default undefined */
+  readonly redisUrl: string | undefined;
+  /** pino log level. @default 'info' */
+  readonly logLevel: LogLevel;
+  /** Bits of a client's IPv4 address that make its routing key. @default 32 */
+  readonly ipv4Prefix: number;
+  /** Bits of a client's IPv6 address that make its routing key. @default 64 */
+  readonly ipv6Prefix: number;
+  /** Requests per minute one routing key may make to GET /ws-endpoint and GET /. @default 300 */
+  readonly rateLimitPerMinute: number;
+  /** Path of a module exporting `register(io, context)`; undefined runs the demo. @default undefined */
+  readonly handlers: string | undefined;
+}
+
+export interface SettingSpec<K extends keyof Config = keyof Config> {
+  readonly key: K;
+  readonly env: string;
+  readonly flag: string;
+  readonly description: string;
+  /** Shown in help and docs. */
+  readonly defaultText: string;
+  readonly defaultValue: () => Config[K];
+  readonly parse: (raw: string) => Config[K];
+  /** Never echo the value in errors or logs. */
+  readonly secret?: boolean;
+}
+
+function setting<K extends keyof Config>(spec: SettingSpec<K>): SettingSpec<K> {
+  return spec;
+}
+
+export const SETTINGS = [
+  setting({ key: 'host', env: 'HOST', flag: '--host', description: 'bind address of the front and the workers', defaultText: '127.0.0.1', defaultValue: () => '127.0.0.1', parse: parse.host }),
+  setting({ key: 'port', env: 'PORT', flag: '--port', description: 'front port; 0 picks a free one', defaultText: '8080', defaultValue: () => 8080, parse: parse.integer(0, 65535) }),
+  setting({ key: 'workers', env: 'WORKERS', flag: '--workers', description: 'workers started by the embedded supervisor', defaultText: 'available cores, at least 2', defaultValue: () => Math.max(2, availableParallelism()), parse: parse.integer(1, 256) }),
+  setting({ key: 'workerBasePort', env: 'WORKER_BASE_PORT', flag: '--worker-base-port', description: 'worker i listens on base+i; 0 lets each pick a free port', defaultText: '3131', defaultValue: () => 3131, parse: parse.integer(0, 65535) }),
+  setting({
+    key: 'workerPublicUrl', env: 'WORKER_PUBLIC_URL', flag: '--worker-public-url',
+    description: 'template of the worker address handed to browsers ({id} {index} {port} {hostname} {protocol})',
+    defaultText: DEFAULT_WORKER_PUBLIC_URL, defaultValue: () => DEFAULT_WORKER_PUBLIC_URL,
+    parse: (raw) => {
+      const problem = checkWorkerUrlTemplate(raw.trim());
+      if (problem) throw new parse.ParseProblem(problem);
+      return raw.trim();
+    },
+  }),
+  setting({ key: 'trustProxy', env: 'TRUST_PROXY', flag: '--trust-proxy', description: 'addresses/CIDRs whose X-Forwarded-For is believed', defaultText: 'off', defaultValue: () => [], parse: parse.trustProxy }),
+  setting({ key: 'routingSecret', env: 'ROUTING_SECRET', flag: '--routing-secret', description: 'HMAC key of routing tokens (at least 32 bytes)', defaultText: 'random per start', defaultValue: () => undefined, parse: parse.secret, secret: true }),
+  setting({ key: 'tokenTtlSeconds', env: 'TOKEN_TTL_SECONDS', flag: '--token-ttl-seconds', description: 'lifetime of a routing token', defaultText: '60', defaultValue: () => 60, parse: parse.integer(1, 86_400) }),
+  setting({ key: 'allowedOrigins', env: 'ALLOWED_ORIGINS', flag: '--allowed-origins', description: 'origins allowed besides the front\'s own (CORS on workers and /ws-endpoint)', defaultText: 'unset', defaultValue: () => [], parse: parse.origins }),
+  setting({ key: 'redisUrl', env: 'REDIS_URL', flag: '--redis-url', description: 'Redis for scale-out membership and broadcast', defaultText: 'unset', defaultValue: () => undefined, parse: parse.redisUrl, secret: true }),
+  setting({ key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', description: 'pino log level', defaultText: 'info', defaultValue: () => 'info' as LogLevel, parse: parse.oneOf(LOG_LEVELS) }),
+  setting({ key: 'ipv4Prefix', env: 'IPV4_PREFIX', flag: '--ipv4-prefix', description: 'bits of an IPv4 client address that make its routing key', defaultText: '32', defaultValue: () => 32, parse: parse.integer(0, 32) }),
+  setting({ key: 'ipv6Prefix', env: 'IPV6_PREFIX', flag: '--ipv6-prefix', description: 'bits of an IPv6 client address that make its routing key', defaultText: '64', defaultValue: () => 64, parse: parse.integer(0, 128) }),
+  setting({ key: 'rateLimitPerMinute', env: 'RATE_LIMIT_PER_MINUTE', flag: '--rate-limit-per-minute', description: 'requests per minute per client key to / and /ws-endpoint', defaultText: '300', defaultValue: () => 300, parse: parse.integer(1, 1_000_000) }),
+  setting({
+    key: 'handlers', env: 'HANDLERS', flag: '--handlers', description: 'module exporting register(io, context) that every worker runs', defaultText: 'the demo',
+    defaultValue: () => undefined,
+    parse: (raw) => {
+      if (!/\.(c|m)?js$/.test(raw.trim())) throw new parse.ParseProblem('expected the path of a JavaScript module (.js, .mjs or .cjs) exporting register(io, context)');
+      return raw.trim();
+    },
+  }),
+] as const satisfies readonly SettingSpec[];

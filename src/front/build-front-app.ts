@@ -1,0 +1,200 @@
+// The front: a fastify app that hashes each client to a live worker and hands out its address,
+// in the page or as JSON. A factory with injected membership, secret and clock; src/cli.ts listens.
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import view from '@fastify/view';
+import { Eta } from 'eta';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../config/settings.js';
+import { CLIENT_BUILD_DIR, PUBLIC_DIR, socketIoClientDistDir, VIEWS_DIR } from '../paths.js';
+import type { Membership } from '../registry/membership.js';
+import { clientKey, type ClientKey } from '../routing/client-key.js';
+import { workerAddress } from '../routing/worker-address.js';
+import { endpointFor } from './endpoint-answer.js';
+import { errorBody, type FrontErrorCode } from './errors.js';
+import { jsonForScript } from './json-in-script.js';
+import { healthOf, statusOf } from './status.js';
+
+export type FrontConfig = Pick<
+  Config,
+  'host' | 'trustProxy' | 'tokenTtlSeconds' | 'workerPublicUrl' | 'allowedOrigins' | 'ipv4Prefix' | 'ipv6Prefix' | 'rateLimitPerMinute'
+>;
+
+export interface FrontOptions {
+  readonly config: FrontConfig;
+  readonly membership: Membership;
+  readonly secret: string;
+  readonly logger: Logger;
+  /** Epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+const WORKER_ID = '^[A-Za-z0-9_-]{1,64}$';
+const SAFE_HOSTNAME = /^([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$|^\[[0-9A-Fa-f:.]{2,45}\]$/;
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+class FrontError extends Error {
+  constructor(readonly code: FrontErrorCode, message?: string) {
+    super(message);
+  }
+}
+
+export async function buildFrontApp(options: FrontOptions): Promise<FastifyInstance> {
+  const { config, membership } = options;
+  const now = options.now ?? Date.now;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    // Per-request logs would carry client addresses; the front logs events, not requests.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    bodyLimit: 1024,
+    routerOptions: { maxParamLength: 100 },
+  });
+
+  const keyOf = (request: FastifyRequest): ClientKey => {
+    const key = clientKey(request.ip, config);
+    if (!key) throw new FrontError('BAD_CLIENT_ADDRESS');
+    return key;
+  };
+
+  /** The host name browsers used for the front: the worker address reuses it ({hostname}). */
+  const hostnameOf = (request: { hostname?: string; headers: IncomingMessage['headers'] }): string => {
+    const given = request.hostname ?? request.headers.host?.replace(/:[0-9]+$/, '') ?? '';
+    if (SAFE_HOSTNAME.test(given)) return given;
+    if (!WILDCARD_HOSTS.has(config.host)) return config.host.includes(':') ? `[${config.host}]` : config.host;
+    throw new FrontError('BAD_REQUEST', 'the Host header is not a valid host name');
+  };
+
+  const endpointForRequest = (request: FastifyRequest, avoid: string | undefined) =>
+    endpointFor({
+      membership,
+      key: keyOf(request),
+      avoid,
+      secret: options.secret,
+      now: now(),
+      tokenTtlSeconds: config.tokenTtlSeconds,
+      workerPublicUrl: config.workerPublicUrl,
+      hostname: hostnameOf(request),
+      protocol: request.protocol,
+    });
+
+  /** Worker origins for this request, http(s) and ws(s), for the page's connect-src. */
+  const workerOrigins = (req: IncomingMessage): string => {
+    let hostname: string;
+    try {
+      hostname = hostnameOf({ headers: req.headers });
+    } catch {
+      return '';
+    }
+    const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    const origins = new Set<string>();
+    for (const w of membership.list()) {
+      const { url } = workerAddress(config.workerPublicUrl, { id: w.id, index: w.index, port: w.port, hostname, protocol });
+      origins.add(url);
+      origins.add(url.replace(/^http/, 'ws'));
+    }
+    return [...origins].join(' ');
+  };
+
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+    if (error instanceof FrontError) return reply.code(errorBody(error.code).statusCode).send(errorBody(error.code, error.message || undefined));
+    if (error.statusCode === 429) return reply.code(429).send(errorBody('RATE_LIMITED'));
+    if (error.validation) return reply.code(400).send(errorBody('BAD_REQUEST', error.message));
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ ...errorBody('BAD_REQUEST', error.message), statusCode: error.statusCode });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send(errorBody('INTERNAL_ERROR'));
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody('NOT_FOUND')));
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'", (req: IncomingMessage) => workerOrigins(req)],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+    },
+    // The worker ports are other origins; the page must be allowed to reach them.
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(rateLimit, {
+    global: false,
+    keyGenerator: (request) => clientKey(request.ip, config)?.text ?? request.ip,
+  });
+  const limited = { rateLimit: { max: config.rateLimitPerMinute, timeWindow: 60_000 } };
+
+  await app.register(view, { engine: { eta: new Eta() }, templates: VIEWS_DIR });
+
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: false, wildcard: false });
+  await app.register(fastifyStatic, { root: CLIENT_BUILD_DIR, prefix: '/client/', decorateReply: false, wildcard: false });
+  await app.register(fastifyStatic, {
+    root: socketIoClientDistDir(),
+    prefix: '/client/vendor/',
+    decorateReply: false,
+    wildcard: false,
+    allowedPath: (pathName) => /^\/socket\.io\.esm\.min\.js(\.map)?$/.test(pathName),
+  });
+
+  app.get('/', { config: limited }, async (request, reply) => {
+    const endpoint = endpointForRequest(request, undefined);
+    reply.header('cache-control', 'no-store');
+    return reply.viewAsync('index.eta', { title: 'sioroute demo', endpointJson: jsonForScript(endpoint ?? null) });
+  });
+
+  // CORS for single-page apps served elsewhere: only the listed origins (same-origin needs none).
+  await app.register(async (scope) => {
+    await scope.register(cors, { origin: [...config.allowedOrigins], methods: ['GET'], maxAge: 600 });
+    scope.get<{ Querystring: { avoid?: string } }>(
+      '/ws-endpoint',
+      {
+        config: limited,
+        schema: {
+          querystring: {
+            type: 'object',
+            properties: { avoid: { type: 'string', pattern: WORKER_ID } },
+          },
+        },
+      },
+      async (request, reply) => {
+        reply.header('cache-control', 'no-store');
+        const endpoint = endpointForRequest(request, request.query.avoid);
+        if (!endpoint) {
+          reply.header('retry-after', '1');
+          throw new FrontError('NO_HEALTHY_WORKER');
+        }
+        return endpoint;
+      },
+    );
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    const health = healthOf(membership.list());
+    reply.header('cache-control', 'no-store');
+    return reply.code(health.status === 'down' ? 503 : 200).send(health);
+  });
+
+  app.get('/status.json', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return statusOf(membership.list(), now());
+  });
+
+  app.get('/status', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return reply.viewAsync('status.eta', { status: statusOf(membership.list(), now()) });
+  });
+
+  return app;
+}

@@ -1,0 +1,32 @@
+// Admission: a socket joins a namespace only with a valid routing token for this worker.
+// Refusals carry a stable code in err.data, so clients branch on the code, not on the message.
+import type { Socket } from 'socket.io';
+import type { AdmissionErrorData } from '../client/protocol.js';
+import { verifyToken } from '../routing/token.js';
+
+export interface AdmissionOptions {
+  readonly workerId: string;
+  readonly secret: string;
+  /** Epoch milliseconds; injected so tests can move time. */
+  readonly now: () => number;
+  /** Told of every refusal, e.g. for counting by code; never given the token. */
+  readonly onRefused?: (code: AdmissionErrorData['code']) => void;
+}
+
+export type AdmissionError = Error & { data: AdmissionErrorData };
+
+export function createAdmission(options: AdmissionOptions) {
+  return (socket: Socket, next: (err?: Error) => void): void => {
+    const auth: unknown = socket.handshake.auth;
+    const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
+    const check = verifyToken(token, { secret: options.secret, workerId: options.workerId, now: options.now() });
+    if (check.ok) {
+      next();
+      return;
+    }
+    options.onRefused?.(check.code);
+    const error = new Error(check.message) as AdmissionError;
+    error.data = { code: check.code };
+    next(error);
+  };
+}

@@ -1,0 +1,136 @@
+// One worker: an HTTP server on its own port carrying socket.io, with admission by routing token,
+// CORS for the allowed origins only, and the application handlers. A factory: it reads no
+// environment and installs no signal handlers; src/cli.ts does that.
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import cors from 'cors';
+import type { Logger } from 'pino';
+import { Server, type ServerOptions } from 'socket.io';
+import { createAdmission } from './admission.js';
+import { isOriginAllowed } from './origin-policy.js';
+import type { RegisterHandlers, WorkerContext } from './worker-context.js';
+import { SOCKET_IO_PATH } from '../routing/worker-address.js';
+import type { AdmissionErrorCode } from '../client/protocol.js';
+
+export interface WorkerServerOptions {
+  readonly workerId: string;
+  readonly index: number;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly secret: string;
+  readonly allowedOrigins: readonly string[];
+  /** The front's port, so that pages served by the front may connect. */
+  readonly frontPort: number | undefined;
+  readonly logger: Logger;
+  readonly register: RegisterHandlers;
+  /** Epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+  /** e.g. the cluster adapter; socket.io's in-memory adapter when absent. */
+  readonly adapter?: ServerOptions['adapter'];
+  /** Largest message a client may send, in bytes. @default 100_000 */
+  readonly maxHttpBufferSize?: number;
+  /** Listen with `exclusive: true` so cluster workers own their port (no round-robin via the primary). @default true */
+  readonly exclusive?: boolean;
+  readonly onRefused?: (code: AdmissionErrorCode) => void;
+}
+
+export interface WorkerServer {
+  readonly io: Server;
+  readonly http: HttpServer;
+  /** Listen; resolves with the bound port once listening. */
+  start(): Promise<number>;
+  /** Disconnect every client and stop listening. */
+  close(): Promise<void>;
+  clientCount(): number;
+}
+
+export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
+  const { logger } = options;
+  const policy = { allowedOrigins: options.allowedOrigins, frontPort: options.frontPort };
+  const originOf = (req: IncomingMessage) => (typeof req.headers.origin === 'string' ? req.headers.origin : undefined);
+  const allowed = (req: IncomingMessage) => isOriginAllowed(policy, { origin: originOf(req), host: req.headers.host });
+
+  const http = createServer((req, res) => {
+    // socket.io answers its own path before this handler; anything else is a small JSON answer.
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ status: 'ok', workerId: options.workerId, clients: io.engine.clientsCount }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ statusCode: 404, code: 'NOT_FOUND', error: 'NOT_FOUND', message: 'not found' }));
+  });
+  // Slow or idle sockets must not pile up on a public port.
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 30_000;
+
+  const io = new Server(http, {
+    path: SOCKET_IO_PATH,
+    serveClient: false,
+    maxHttpBufferSize: options.maxHttpBufferSize ?? 100_000,
+    // Browsers do not apply CORS to WebSocket: check the Origin at every handshake ourselves.
+    allowRequest: (req, callback) => callback(allowed(req) ? null : 'origin not allowed', allowed(req)),
+    ...(options.adapter ? { adapter: options.adapter } : {}),
+  });
+  // CORS decided per request (the allowed front origin depends on the Host the browser used).
+  io.engine.use(
+    cors((req, callback) => {
+      const request = req as unknown as IncomingMessage;
+      callback(null, { origin: allowed(request) && originOf(request) !== undefined ? originOf(request)! : false, credentials: true });
+    }),
+  );
+
+  const admission = createAdmission({
+    workerId: options.workerId,
+    secret: options.secret,
+    now: options.now ?? Date.now,
+    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+  });
+  // Every namespace, including ones the application creates later, requires a token.
+  io.use(admission);
+  io.on('new_namespace', (namespace) => namespace.use(admission));
+
+  let boundPort = options.port;
+  const context: WorkerContext = {
+    workerId: options.workerId,
+    index: options.index,
+    pid: process.pid,
+    get port() {
+      return boundPort;
+    },
+    logger,
+  };
+
+  let state: 'new' | 'starting' | 'listening' | 'closing' | 'closed' = 'new';
+
+  async function start(): Promise<number> {
+    if (state !== 'new') throw new Error(`worker ${options.workerId} cannot start: it is ${state}`);
+    state = 'starting';
+    await options.register(io, context);
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen({ host: options.host, port: options.port, exclusive: options.exclusive ?? true }, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    boundPort = (http.address() as AddressInfo).port;
+    state = 'listening';
+    logger.info({ port: boundPort }, 'worker listening');
+    return boundPort;
+  }
+
+  async function close(): Promise<void> {
+    if (state === 'closing' || state === 'closed') return;
+    state = 'closing';
+    await new Promise<void>((resolve) => {
+      io.close(() => resolve());
+      // Keep-alive polling connections would hold close() open.
+      http.closeAllConnections();
+    });
+    state = 'closed';
+  }
+
+  return { io, http, start, close, clientCount: () => io.engine.clientsCount };
+}

@@ -1,0 +1,71 @@
+// A worker as a child of the supervisor: one socket.io server on its own port, the cluster adapter
+// for broadcasts across workers, a heartbeat to the supervisor, ready reported with the real port.
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { createAdapter } from '@socket.io/cluster-adapter';
+import type { Logger } from 'pino';
+import type { Config } from '../config/settings.js';
+import type { ChildToSupervisor } from '../registry/ipc-messages.js';
+import { listenFailure } from '../listen-failure.js';
+import { createWorkerServer, type WorkerServer } from './create-worker-server.js';
+import { register as demoRegister } from './demo-handlers.js';
+import type { RegisterHandlers } from './worker-context.js';
+
+export interface WorkerProcessOptions {
+  readonly config: Config;
+  readonly secret: string;
+  readonly index: number;
+  readonly frontPort: number | undefined;
+  readonly logger: Logger;
+  readonly send: (message: ChildToSupervisor) => void;
+  /** @default 1000 */
+  readonly heartbeatMs?: number;
+}
+
+export async function loadHandlers(path: string | undefined): Promise<RegisterHandlers> {
+  if (path === undefined) return demoRegister as unknown as RegisterHandlers;
+  const module = (await import(pathToFileURL(resolve(path)).href)) as { register?: unknown; default?: { register?: unknown } };
+  const register = module.register ?? module.default?.register;
+  if (typeof register !== 'function') throw new Error(`HANDLERS module ${path} exports no register(io, context) function`);
+  return register as RegisterHandlers;
+}
+
+export async function runWorkerProcess(options: WorkerProcessOptions): Promise<WorkerServer> {
+  const { config, index, send } = options;
+  const workerId = `w${index}`;
+  const port = config.workerBasePort === 0 ? 0 : config.workerBasePort + index;
+  let register: RegisterHandlers;
+  try {
+    register = await loadHandlers(config.handlers);
+  } catch (error) {
+    const reason = `worker ${workerId} cannot load HANDLERS=${JSON.stringify(config.handlers)}: ${(error as Error).message}`;
+    send({ sioroute: 1, type: 'fatal', reason });
+    throw new Error(reason);
+  }
+  const server = createWorkerServer({
+    workerId,
+    index,
+    host: config.host,
+    port,
+    secret: options.secret,
+    allowedOrigins: config.allowedOrigins,
+    frontPort: options.frontPort,
+    logger: options.logger,
+    register,
+    adapter: createAdapter(),
+  });
+  try {
+    await server.start();
+  } catch (error) {
+    const setting = config.workerBasePort === 0 ? 'WORKER_BASE_PORT=0' : `WORKER_BASE_PORT=${config.workerBasePort} + ${index}`;
+    const reason = listenFailure(`worker ${workerId}`, config.host, port, setting, error);
+    send({ sioroute: 1, type: 'fatal', reason });
+    throw new Error(reason);
+  }
+  const boundPort = (server.http.address() as { port: number }).port;
+  send({ sioroute: 1, type: 'worker-ready', id: workerId, index, port: boundPort, pid: process.pid });
+  const heartbeat = setInterval(() => send({ sioroute: 1, type: 'heartbeat', id: workerId, clients: server.clientCount() }), options.heartbeatMs ?? 1000);
+  heartbeat.unref();
+  server.http.once('close', () => clearInterval(heartbeat));
+  return server;
+}
