@@ -1,0 +1,90 @@
+// Test support: real HTTP and socket.io clients bound to a chosen loopback source address, so one
+// machine can play many distinct clients (all of 127.0.0.0/8 is loopback on Linux).
+import { Agent, request } from 'node:http';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents, WsEndpoint } from '../client/protocol.js';
+
+export type DemoSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json<T = unknown>(): T;
+}
+
+/** GET a URL from a given source address. */
+export function httpGet(url: string, options: { localAddress?: string; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', headers: options.headers ?? {}, ...(options.localAddress ? { localAddress: options.localAddress } : {}) }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T }));
+    });
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.end();
+  });
+}
+
+/** The i-th simulated client address: 127.0.1.1 ... 127.0.1.250, then 127.0.2.1, ... */
+export function clientAddress(i: number): string {
+  return `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+}
+
+export async function resolveEndpoint(frontUrl: string, localAddress: string, avoid?: string): Promise<WsEndpoint> {
+  const answer = await httpGet(`${frontUrl}/ws-endpoint${avoid ? `?avoid=${encodeURIComponent(avoid)}` : ''}`, { localAddress });
+  if (answer.status !== 200) throw new Error(`GET /ws-endpoint answered ${answer.status}: ${answer.body}`);
+  return answer.json<WsEndpoint>();
+}
+
+export interface ConnectOptions {
+  localAddress: string;
+  transports?: ('polling' | 'websocket')[];
+  token?: string | null;
+  extraHeaders?: Record<string, string>;
+  namespace?: string;
+}
+
+/** Connect a socket.io client to an endpoint from a source address; resolves once connected. */
+export function connectTo(endpoint: Pick<WsEndpoint, 'url' | 'path' | 'token'>, options: ConnectOptions): Promise<DemoSocket> {
+  const socket = openSocket(endpoint, options);
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+/** Open a socket.io client without waiting (for tests that watch connect_error). */
+export function openSocket(endpoint: Pick<WsEndpoint, 'url' | 'path' | 'token'>, options: ConnectOptions): DemoSocket {
+  const agent = new Agent({ keepAlive: true, localAddress: options.localAddress });
+  const socket: DemoSocket = io(`${endpoint.url}${options.namespace ?? ''}`, {
+    path: endpoint.path,
+    auth: options.token === null ? {} : { token: options.token ?? endpoint.token },
+    transports: options.transports ?? ['polling', 'websocket'],
+    reconnection: false,
+    forceNew: true,
+    timeout: 10_000,
+    // engine.io-client hands these to its HTTP requests (agent) and to ws (localAddress).
+    agent: agent as unknown as string,
+    localAddress: options.localAddress,
+    ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
+  } as Parameters<typeof io>[1]);
+  socket.io.on('close', () => agent.destroy());
+  return socket;
+}
+
+/** Resolve through the front, then connect: what a real client does. */
+export async function connectClient(frontUrl: string, localAddress: string, options: Omit<ConnectOptions, 'localAddress'> = {}): Promise<{ socket: DemoSocket; endpoint: WsEndpoint }> {
+  const endpoint = await resolveEndpoint(frontUrl, localAddress);
+  const socket = await connectTo(endpoint, { ...options, localAddress });
+  return { socket, endpoint };
+}
+
+export function errorCode(error: unknown): string | undefined {
+  return (error as { data?: { code?: string } }).data?.code;
+}

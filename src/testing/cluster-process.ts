@@ -1,0 +1,102 @@
+// Test support: run the real `sioroute start` as a child process on free ports and read its ready
+// line. Used by integration tests, e2e tests and benchmarks.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { CLI_PATH } from '../paths.js';
+
+export interface RunningCluster {
+  readonly frontUrl: string;
+  readonly frontPort: number;
+  readonly frontPid: number;
+  readonly workers: readonly { id: string; port: number; pid: number }[];
+  readonly process: ChildProcess;
+  /** Every log line printed so far (stdout and stderr). */
+  readonly lines: string[];
+  /** Resolves with the next parsed JSON log line that matches. */
+  waitForLog(match: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** SIGTERM, then wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface StartOptions {
+  readonly env?: Record<string, string>;
+  readonly args?: readonly string[];
+  readonly timeoutMs?: number;
+}
+
+export async function startCluster(options: StartOptions = {}): Promise<RunningCluster> {
+  const child = spawn(process.execPath, [CLI_PATH, 'start', ...(options.args ?? [])], {
+    env: { ...process.env, PORT: '0', WORKER_BASE_PORT: '0', WORKERS: '2', LOG_LEVEL: 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const watchers = new Set<(entry: Record<string, unknown>) => void>();
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line) continue;
+      lines.push(line);
+      let entry: Record<string, unknown> | undefined;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      for (const watcher of watchers) watcher(entry);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+
+  const waitForLog = (match: (entry: Record<string, unknown>) => boolean, timeoutMs = 15_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        watchers.delete(watcher);
+        reject(new Error(`no matching log line within ${timeoutMs} ms; last lines:\n${lines.slice(-10).join('\n')}`));
+      }, timeoutMs);
+      const watcher = (entry: Record<string, unknown>) => {
+        if (!match(entry)) return;
+        clearTimeout(timer);
+        watchers.delete(watcher);
+        resolve(entry);
+      };
+      watchers.add(watcher);
+    });
+
+  const frontReady = waitForLog((e) => e.msg === 'front ready', options.timeoutMs ?? 20_000);
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`sioroute exited with ${String(code)} before it was ready:\n${lines.join('\n')}`);
+  });
+  const ready = await Promise.race([waitForLog((e) => typeof e.frontUrl === 'string', options.timeoutMs ?? 20_000), exited]);
+  const front = await frontReady;
+  exited.catch(() => {});
+
+  return {
+    frontUrl: ready.frontUrl as string,
+    frontPort: ready.frontPort as number,
+    frontPid: front.pid as number,
+    workers: ready.workers as RunningCluster['workers'],
+    process: child,
+    lines,
+    waitForLog,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      const exit = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = await exit;
+      return code as number | null;
+    },
+  };
+}
+
+/** Run the CLI to completion (for settings errors and failed starts); resolves with code and output. */
+export async function runCli(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  return { code: code as number | null, stdout, stderr };
+}
