@@ -129,7 +129,8 @@ export class Supervisor {
     const env: Record<string, string> = {
       [CHILD_ENV.role]: slot.role,
       [CHILD_ENV.index]: String(slot.index),
-      [CHILD_ENV.config]: JSON.stringify(this.#opts.config),
+      // The secret travels on its own (the child deletes it from its environment once read).
+      [CHILD_ENV.config]: JSON.stringify({ ...this.#opts.config, routingSecret: undefined }),
       [CHILD_ENV.secret]: this.#opts.secret,
     };
     // A respawned front keeps the port it had, so open pages can still reach it.
