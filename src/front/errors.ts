@@ -7,7 +7,6 @@ export const FRONT_ERRORS = {
   BAD_REQUEST: { statusCode: 400, message: 'the request is malformed' },
   BAD_CLIENT_ADDRESS: { statusCode: 400, message: 'the client address is not an IP address' },
   NOT_FOUND: { statusCode: 404, message: 'not found' },
-  ORIGIN_NOT_ALLOWED: { statusCode: 403, message: 'this origin is not allowed' },
   RATE_LIMITED: { statusCode: 429, message: 'too many requests; retry after the delay in Retry-After' },
   INTERNAL_ERROR: { statusCode: 500, message: 'internal error' },
 } as const;

@@ -1,0 +1,33 @@
+// README.md is the user-facing truth: every setting, error code and admission code is documented.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ADMISSION_ERROR_CODES } from './client/protocol.js';
+import { SETTINGS } from './config/settings.js';
+import { FRONT_ERRORS } from './front/errors.js';
+import { PACKAGE_ROOT } from './paths.js';
+
+const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+
+test('every setting is in the README settings table with its flag and default', () => {
+  for (const spec of SETTINGS) {
+    const row = readme.split('\n').find((line) => line.startsWith(`| \`${spec.env}\` |`));
+    assert.ok(row, `README has no row for ${spec.env}`);
+    assert.ok(row.includes(`\`${spec.flag}\``), `${spec.env} row lacks ${spec.flag}`);
+    assert.ok(row.includes(spec.defaultText), `${spec.env} row lacks its default ${spec.defaultText}`);
+  }
+});
+
+test('every front error code and admission code is documented', () => {
+  for (const code of [...Object.keys(FRONT_ERRORS), ...ADMISSION_ERROR_CODES]) {
+    assert.ok(readme.includes(`| \`${code}\` |`), `README does not document ${code}`);
+  }
+});
+
+test('the README gives the run and test commands that package.json and CI use', () => {
+  assert.match(readme, /npm ci && npm start/);
+  assert.match(readme, /^npm test/m);
+  const ci = readFileSync(join(PACKAGE_ROOT, '.ci', 'run'), 'utf8');
+  assert.match(ci, /^npm test$/m);
+});
