@@ -76,18 +76,7 @@ export function toUnitInterval(h: Hash64): number {
   return (h.hi * TWO_POW_21 + (h.lo >>> 11) + 0.5) / TWO_POW_53;
 }
 
-/**
- * The rendezvous draw of one (key, worker) pair: both 64-bit hashes mixed together and mapped into
- * (0, 1). Takes the halves as numbers so the hot loop allocates nothing.
- */
-export function pairDraw(keyHi: number, keyLo: number, workerHi: number, workerLo: number): number {
-  let h1 = keyHi ^ workerLo;
-  let h2 = keyLo ^ rotl32(workerHi, 7);
-  h1 = (h1 + h2) | 0;
-  h2 = (h2 + h1) | 0;
-  h1 = fmix32(h1);
-  h2 = fmix32(h2);
-  h1 = (h1 + h2) | 0;
-  h2 = (h2 + h1) | 0;
-  return ((h1 >>> 0) * TWO_POW_21 + ((h2 >>> 0) >>> 11) + 0.5) / TWO_POW_53;
+/** The same mapping from two uint32 halves (hi, lo). */
+export function unitFromHalves(hi: number, lo: number): number {
+  return (hi * TWO_POW_21 + (lo >>> 11) + 0.5) / TWO_POW_53;
 }

@@ -5,7 +5,7 @@
 // and when a worker leaves only its own keys move. Within one weight class the highest u wins, so
 // the table scores each class by its best u and takes one Math.log per distinct weight, not per worker.
 import type { ClientKey } from './client-key.js';
-import { hashString, pairDraw } from './hash64.js';
+import { fmix32, hashString, unitFromHalves } from './hash64.js';
 
 export interface RoutableWorker {
   readonly id: string;
@@ -63,21 +63,33 @@ export function createRoutingTable(workers: readonly RoutableWorker[]): RoutingT
     let bestId: string | undefined;
     let bestScore = -Infinity;
     for (const cls of table) {
-      let classBest = -1;
+      // The pair hash is compared as two uint32 halves; only the class winner becomes a float.
+      let bestHi = -1;
+      let bestLo = -1;
       let classId: string | undefined;
-      for (let i = 0; i < cls.ids.length; i++) {
+      const { hi, lo } = cls;
+      for (let i = 0; i < hi.length; i++) {
         const id = cls.ids[i]!;
         if (id === avoid) continue;
-        const u = pairDraw(keyHi, keyLo, cls.hi[i]!, cls.lo[i]!);
-        if (u > classBest) {
-          classBest = u;
+        // Mix (key, worker) into 64 bits: murmur3 x86_128-style lane cross-mixing with fmix32.
+        let h1 = keyHi ^ lo[i]!;
+        let h2 = keyLo ^ ((hi[i]! << 7) | (hi[i]! >>> 25));
+        h1 = (h1 + h2) | 0;
+        h2 = (h2 + h1) | 0;
+        h1 = fmix32(h1);
+        h2 = fmix32(h2);
+        h1 = (h1 + h2) >>> 0;
+        h2 = (h2 + h1) >>> 0;
+        if (h1 > bestHi || (h1 === bestHi && h2 > bestLo)) {
+          bestHi = h1;
+          bestLo = h2;
           classId = id;
         }
       }
       if (classId === undefined) continue;
-      // With a single weight class the best u wins outright: no logarithm needed.
-      const score = single ? classBest : -cls.weight / Math.log(classBest);
-      if (score > bestScore) {
+      // With a single weight class the best draw wins outright: no logarithm needed.
+      const score = single ? 0 : -cls.weight / Math.log(unitFromHalves(bestHi, bestLo));
+      if (bestId === undefined || score > bestScore) {
         bestScore = score;
         bestId = classId;
       }
