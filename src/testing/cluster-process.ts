@@ -24,11 +24,13 @@ export interface StartOptions {
   readonly timeoutMs?: number;
 }
 
+const READY_LEVELS = new Set(['info', 'debug', 'trace']);
+
 export async function startCluster(options: StartOptions = {}): Promise<RunningCluster> {
-  const child = spawn(process.execPath, [CLI_PATH, 'start', ...(options.args ?? [])], {
-    env: { ...process.env, PORT: '0', WORKER_BASE_PORT: '0', WORKERS: '2', LOG_LEVEL: 'info', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const env = { ...process.env, PORT: '0', WORKER_BASE_PORT: '0', WORKERS: '2', LOG_LEVEL: 'info', ...options.env };
+  // The ready information comes from info-level log lines.
+  if (!READY_LEVELS.has(env.LOG_LEVEL)) throw new Error(`startCluster needs LOG_LEVEL info, debug or trace, not ${env.LOG_LEVEL}`);
+  const child = spawn(process.execPath, [CLI_PATH, 'start', ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const watchers = new Set<(entry: Record<string, unknown>) => void>();
   const onData = (chunk: Buffer) => {
@@ -62,13 +64,26 @@ export async function startCluster(options: StartOptions = {}): Promise<RunningC
       watchers.add(watcher);
     });
 
-  const frontReady = waitForLog((e) => e.msg === 'front ready', options.timeoutMs ?? 20_000);
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`sioroute exited with ${String(code)} before it was ready:\n${lines.join('\n')}`);
-  });
-  const ready = await Promise.race([waitForLog((e) => typeof e.frontUrl === 'string', options.timeoutMs ?? 20_000), exited]);
-  const front = await frontReady;
-  exited.catch(() => {});
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  let ready: Record<string, unknown>;
+  let front: Record<string, unknown>;
+  try {
+    const exited = once(child, 'exit').then(([code]) => {
+      throw new Error(`sioroute exited with ${String(code)} before it was ready:\n${lines.join('\n')}`);
+    });
+    [ready, front] = await Promise.race([
+      Promise.all([waitForLog((e) => typeof e.frontUrl === 'string', timeoutMs), waitForLog((e) => e.msg === 'front ready', timeoutMs)]),
+      exited,
+    ]);
+    exited.catch(() => {});
+  } catch (error) {
+    // Never leave a half-started cluster behind a failed start.
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    throw error;
+  }
 
   return {
     frontUrl: ready.frontUrl as string,
