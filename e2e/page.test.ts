@@ -95,7 +95,10 @@ describe('demo page in Chromium', () => {
       const endpoint = await embeddedEndpoint(page);
       assert.match(endpoint.workerId, /^w[0-9]+$/);
       const connectSrc = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('connect-src')) ?? '';
-      assert.ok(connectSrc.split(/\s+/).includes(endpoint.url), `CSP connect-src "${connectSrc}" does not allow the worker ${endpoint.url}`);
+      // The worker's host at any port: a worker that respawns on a new port stays reachable.
+      const workerHostAnyPort = endpoint.url.replace(/:[0-9]+$/, ':*');
+      assert.ok(connectSrc.split(/\s+/).includes(workerHostAnyPort), `CSP connect-src "${connectSrc}" does not allow the worker ${endpoint.url}`);
+      assert.ok(!connectSrc.split(/\s+/).some((s) => s === '*' || s === 'http:' || s === 'ws:'), `CSP connect-src "${connectSrc}" is too wide`);
 
       await waitConnected(page, 'websocket');
       assert.equal(await bodyData(page, 'worker-id'), endpoint.workerId);
@@ -247,6 +250,36 @@ describe('demo page in Chromium', () => {
       const states = since.map((s) => `${s.state}@+${s.at - killedAt}ms`).join(' -> ');
       t.diagnostic(`killed ${oldWorkerId} (pid ${oldPid}); connected again to ${newWorkerId} (pid ${newPid}) after ${recoveredMs} ms; states: ${states}`);
       assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), [], 'uncaught page errors');
+    } finally {
+      await context.close();
+    }
+  });
+  test('an emit in flight when its worker hangs and dies is sent again after re-homing', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { browser, frontUrl } = env();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${frontUrl}/`, { waitUntil: 'load', timeout: WAIT_MS });
+      await waitConnected(page);
+      const workerId = (await bodyData(page, 'worker-id')) ?? '';
+      const pid = await waitWhoAmIPid(page);
+      const owner = (await getStatus(frontUrl)).list.find((w) => w.pid === pid);
+      assert.equal(owner?.id, workerId, `pid ${pid} is not the cluster's ${workerId}; refusing to stop it`);
+
+      // The worker stops answering with the emit on its way; then it dies. Its ack can only come from
+      // the resend on the next worker.
+      process.kill(pid, 'SIGSTOP');
+      const text = `held across a crash ${Date.now().toString(36)}`;
+      await page.evaluate((message) => {
+        const page = globalThis as unknown as { sioroute: { emitWithAck(e: string, m: string): Promise<unknown> }; held?: Promise<unknown> };
+        page.held = page.sioroute.emitWithAck('chat:send', message);
+      }, text);
+      process.kill(pid, 'SIGKILL');
+      const ack = await page.evaluate(() => (globalThis as unknown as { held: Promise<unknown> }).held);
+      assert.deepEqual(ack, { ok: true });
+      await waitChatText(page, text);
+      assert.notEqual(await waitWhoAmIPid(page, pid), pid);
+      t.diagnostic(`emit held by stopped ${workerId} was acknowledged after re-homing to ${(await bodyData(page, 'worker-id')) ?? '?'}`);
     } finally {
       await context.close();
     }

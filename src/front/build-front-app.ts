@@ -13,7 +13,7 @@ import type { Config } from '../config/settings.js';
 import { CLIENT_BUILD_DIR, PUBLIC_DIR, socketIoClientDistDir, VIEWS_DIR } from '../paths.js';
 import type { Membership } from '../registry/membership.js';
 import { clientKey, type ClientKey } from '../routing/client-key.js';
-import { workerAddress } from '../routing/worker-address.js';
+import { workerSource } from '../routing/worker-address.js';
 import { endpointFor } from './endpoint-answer.js';
 import { errorBody, type FrontErrorCode } from './errors.js';
 import { jsonForScript } from './json-in-script.js';
@@ -21,7 +21,7 @@ import { healthOf, statusOf } from './status.js';
 
 export type FrontConfig = Pick<
   Config,
-  'host' | 'trustProxy' | 'tokenTtlSeconds' | 'workerPublicUrl' | 'allowedOrigins' | 'ipv4Prefix' | 'ipv6Prefix' | 'rateLimitPerMinute'
+  'host' | 'workers' | 'trustProxy' | 'tokenTtlSeconds' | 'workerPublicUrl' | 'allowedOrigins' | 'ipv4Prefix' | 'ipv6Prefix' | 'rateLimitPerMinute'
 >;
 
 export interface FrontOptions {
@@ -83,8 +83,11 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
       protocol: request.protocol,
     });
 
-  /** Worker origins for this request, http(s) and ws(s), for the page's connect-src. */
-  const workerOrigins = (req: IncomingMessage): string => {
+  /**
+   * Worker sources for the page's connect-src: every slot the page may be sent to later (the
+   * configured ones and any in membership), at any port, over http(s) and ws(s).
+   */
+  const workerSources = (req: IncomingMessage): string => {
     let hostname: string;
     try {
       hostname = hostnameOf({ headers: req.headers });
@@ -92,13 +95,16 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
       return '';
     }
     const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    const origins = new Set<string>();
-    for (const w of membership.list()) {
-      const { url } = workerAddress(config.workerPublicUrl, { id: w.id, index: w.index, port: w.port, hostname, protocol });
-      origins.add(url);
-      origins.add(url.replace(/^http/, 'ws'));
+    const slots = new Map<number, string>();
+    for (let index = 0; index < config.workers; index++) slots.set(index, `w${index}`);
+    for (const w of membership.list()) slots.set(w.index, w.id);
+    const sources = new Set<string>();
+    for (const [index, id] of slots) {
+      const source = workerSource(config.workerPublicUrl, { id, index, hostname, protocol });
+      sources.add(source);
+      sources.add(source.replace(/^http/, 'ws'));
     }
-    return [...origins].join(' ');
+    return [...sources].join(' ');
   };
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
@@ -120,11 +126,13 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'", (req: IncomingMessage) => workerOrigins(req)],
+        connectSrc: ["'self'", (req: IncomingMessage) => workerSources(req)],
         frameAncestors: ["'none'"],
         formAction: ["'self'"],
         baseUri: ["'none'"],
         objectSrc: ["'none'"],
+        // Worker URLs follow the scheme the page was reached by; forcing https would break plain-http sites.
+        upgradeInsecureRequests: null,
       },
     },
     // The worker ports are other origins; the page must be allowed to reach them.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkWorkerUrlTemplate, DEFAULT_WORKER_PUBLIC_URL, workerAddress } from './worker-address.js';
+import { checkWorkerUrlTemplate, DEFAULT_WORKER_PUBLIC_URL, workerAddress, workerSource } from './worker-address.js';
 
 const values = { id: 'w2', index: 2, port: 3133, hostname: '127.0.0.1', protocol: 'http' };
 
@@ -21,4 +21,11 @@ test('bad templates are explained', () => {
   assert.match(checkWorkerUrlTemplate('ftp://x/{index}')!, /http/);
   assert.match(checkWorkerUrlTemplate('not a url')!, /URL template/);
   assert.match(checkWorkerUrlTemplate('http://x/?a={index}')!, /query/);
+});
+
+test('the CSP source of a worker slot covers any port it may get', () => {
+  const slot = { id: 'w2', index: 2, hostname: '127.0.0.1', protocol: 'http' };
+  assert.equal(workerSource(DEFAULT_WORKER_PUBLIC_URL, slot), 'http://127.0.0.1:*');
+  assert.equal(workerSource('https://rt.example.com/w/{index}', slot), 'https://rt.example.com');
+  assert.equal(workerSource('https://{id}.RT.example.com:8443/', slot), 'https://w2.rt.example.com:8443');
 });

@@ -36,8 +36,17 @@ export function checkWorkerUrlTemplate(template: string): string | undefined {
   return undefined;
 }
 
-function fill(template: string, values: WorkerAddressValues): string {
+function fill(template: string, values: Omit<WorkerAddressValues, 'port'> & { port: number | '*' }): string {
   return template.replace(/\{(id|index|port|hostname|protocol)\}/g, (_, name: keyof WorkerAddressValues) => String(values[name]));
+}
+
+/**
+ * The CSP source that covers a worker slot at any port it may get (`http://127.0.0.1:*`), so a
+ * page loaded before a worker respawned on a new port, or came up at all, may still reach it.
+ */
+export function workerSource(template: string, values: Omit<WorkerAddressValues, 'port'>): string {
+  const filled = fill(template, { ...values, port: '*' });
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+/i.exec(filled)?.[0].toLowerCase() ?? '';
 }
 
 export function workerAddress(template: string, values: WorkerAddressValues): WorkerAddress {
