@@ -81,7 +81,7 @@ test('a hung worker is taken out of routing, then killed and replaced', async ()
     for (;;) {
       const slot = (await status()).find((w) => w.id === victim.id);
       if (slot?.state === 'unhealthy' || slot === undefined) break;
-      assert.ok(Date.now() - stoppedAt < 8000, 'out of routing in time');
+      assert.ok(Date.now() - stoppedAt < 3000, 'out of routing within about 2 s');
       await new Promise((r) => setTimeout(r, 100));
     }
     const outAfter = Date.now() - stoppedAt;

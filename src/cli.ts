@@ -4,6 +4,9 @@
 // Children forked by the supervisor run this same file with SIOROUTE_ROLE set.
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig, readRawSettings, redactedConfig } from './config/load-config.js';
 import { SETTINGS, type Config } from './config/settings.js';
 import { runFrontProcess } from './front/front-process.js';
@@ -18,13 +21,25 @@ const EXIT_CONFIG = 2;
 const EXIT_FAILURE = 1;
 const CHILD_CLOSE_TIMEOUT_MS = 4000;
 
+/** Where a running supervisor leaves its pid, so `sioroute restart` can find it by front port. */
+function pidFilePath(port: number): string {
+  return join(tmpdir(), `sioroute-${port}.pid`);
+}
+
+function loopbackFor(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+}
+
 function usage(): string {
   const rows = SETTINGS.map((s) => `  ${`${s.flag} <value>`.padEnd(34)} ${s.env.padEnd(22)} ${s.description} (default: ${s.defaultText})`);
   return [
-    'Usage: sioroute [start] [options]',
+    'Usage: sioroute [start] [options]     run the supervisor, the front and the workers',
+    '       sioroute restart [--port N]    rolling restart of the workers of a running sioroute',
     '',
     'Starts a supervisor, one front (the page and GET /ws-endpoint) and N socket.io workers on this',
     'machine. Every option is also an environment variable; options win over the environment.',
+    'SIGHUP to the supervisor restarts the workers one by one, draining each; SIGTERM to one worker',
+    'drains and replaces that worker; SIGTERM or SIGINT to the supervisor stops everything.',
     '',
     ...rows,
     '',
@@ -39,6 +54,7 @@ function fail(code: number, lines: string): never {
 
 async function runPrimary(): Promise<void> {
   const raw = readRawSettings(process.env, process.argv.slice(2));
+  if (raw.rest[0] === 'restart') return runRestartCommand(raw);
   const rest = raw.rest.filter((arg) => arg !== 'start');
   if (rest.includes('--help') || rest.includes('-h') || rest.includes('help')) {
     process.stdout.write(`${usage()}\n`);
@@ -80,13 +96,68 @@ async function runPrimary(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (supervisor.state !== 'running') return;
+    supervisor.rollingRestart().catch((error: unknown) => logger.error({ err: error }, 'rolling restart failed'));
+  });
 
   try {
     const info = await supervisor.start();
+    const pidFile = pidFilePath(info.frontPort);
+    writeFileSync(pidFile, `${process.pid}\n`);
+    process.on('exit', () => rmSync(pidFile, { force: true }));
     logger.info({ frontUrl: info.frontUrl, frontPort: info.frontPort, workers: info.workers }, `sioroute ready: open ${info.frontUrl}/`);
   } catch (error) {
     fail(EXIT_FAILURE, `cannot start: ${(error as Error).message}`);
   }
+}
+
+interface StatusList {
+  list: { id: string; pid: number; state: string }[];
+}
+
+/** `sioroute restart`: SIGHUP to the running supervisor, then follow /status.json until every worker is replaced. */
+async function runRestartCommand(raw: ReturnType<typeof readRawSettings>): Promise<void> {
+  const unknown = raw.rest.slice(1)[0];
+  if (unknown !== undefined) fail(EXIT_CONFIG, `unknown option ${unknown} for restart (see sioroute --help)`);
+  let config: Config;
+  try {
+    config = loadConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(EXIT_CONFIG, error.message);
+    throw error;
+  }
+  const pidFile = pidFilePath(config.port);
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    fail(EXIT_FAILURE, `no running sioroute found for PORT=${config.port} (no ${pidFile})`);
+  }
+  const statusUrl = `http://${loopbackFor(config.host)}:${config.port}/status.json`;
+  const status = async (): Promise<StatusList> => (await (await fetch(statusUrl, { signal: AbortSignal.timeout(5000) })).json()) as StatusList;
+  const before = await status().catch((error: unknown) => fail(EXIT_FAILURE, `cannot read ${statusUrl}: ${(error as Error).message}`));
+  try {
+    process.kill(pid, 'SIGHUP');
+  } catch (error) {
+    fail(EXIT_FAILURE, `cannot signal the supervisor (pid ${pid} from ${pidFile}): ${(error as Error).message}`);
+  }
+  process.stdout.write(`sioroute: rolling restart of ${before.list.length} workers (pid ${pid})\n`);
+  const deadline = Date.now() + before.list.length * (config.drainSeconds + 30) * 1000;
+  const done = new Set<string>();
+  while (done.size < before.list.length) {
+    if (Date.now() > deadline) fail(EXIT_FAILURE, `restart not finished in time; replaced so far: ${[...done].join(', ') || 'none'}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = await status().catch(() => undefined);
+    for (const old of before.list) {
+      const current = now?.list.find((w) => w.id === old.id);
+      if (!done.has(old.id) && current && current.pid !== old.pid && current.state === 'ready') {
+        done.add(old.id);
+        process.stdout.write(`sioroute: ${old.id} replaced (pid ${old.pid} -> ${current.pid})\n`);
+      }
+    }
+  }
+  process.stdout.write('sioroute: rolling restart done\n');
 }
 
 async function runChild(): Promise<void> {
@@ -104,18 +175,26 @@ async function runChild(): Promise<void> {
   };
 
   let close: () => Promise<void> = async () => {};
-  let closing = false;
-  const exitCleanly = () => {
-    if (closing) return;
-    closing = true;
-    const timer = setTimeout(() => process.exit(0), CHILD_CLOSE_TIMEOUT_MS);
+  // Workers drain (move their clients away first); the front just closes.
+  let drain: (() => Promise<void>) | undefined;
+  let leaving: 'drain' | 'close' | undefined;
+  const leave = (how: 'drain' | 'close') => {
+    // A shutdown may cut a drain short; nothing else runs twice.
+    if (leaving === 'close' || (leaving === 'drain' && how === 'drain')) return;
+    leaving = how;
+    const run = how === 'drain' && drain ? drain : close;
+    const bound = how === 'drain' && drain ? config.drainSeconds * 1000 + CHILD_CLOSE_TIMEOUT_MS : CHILD_CLOSE_TIMEOUT_MS;
+    const timer = setTimeout(() => process.exit(0), bound);
     timer.unref();
-    close().finally(() => process.exit(0));
+    run().finally(() => process.exit(0));
   };
   process.on('message', (message: unknown) => {
-    if (isSupervisorMessage(message) && message.type === 'shutdown') exitCleanly();
+    if (!isSupervisorMessage(message)) return;
+    if (message.type === 'shutdown') leave('close');
+    if (message.type === 'drain') leave('drain');
   });
-  process.on('SIGTERM', exitCleanly);
+  // SIGTERM to one worker is a graceful restart of that worker: drain, and the supervisor replaces it.
+  process.on('SIGTERM', () => leave('drain'));
   // Ctrl-C reaches the whole process group: the supervisor orders the shutdown, children wait for it.
   process.on('SIGINT', () => {});
   process.on('uncaughtException', (error) => {
@@ -137,6 +216,7 @@ async function runChild(): Promise<void> {
     } else if (role === 'worker') {
       const worker = await runWorkerProcess({ config, secret, index, frontPort, logger, send });
       close = worker.close;
+      drain = worker.drain;
     } else {
       throw new Error(`unknown role ${String(role)}`);
     }

@@ -21,6 +21,7 @@ export const ADMISSION_ERROR_CODES = [
   'TOKEN_INVALID',
   'TOKEN_EXPIRED',
   'TOKEN_WRONG_WORKER',
+  'WORKER_DRAINING',
 ] as const;
 export type AdmissionErrorCode = (typeof ADMISSION_ERROR_CODES)[number];
 
@@ -54,9 +55,20 @@ export interface ClientToServerEvents {
   'chat:send': (text: string, ack?: (result: ChatAck) => void) => void;
 }
 
+/**
+ * Sent by a draining worker just before it disconnects a client: not an error, the client
+ * re-resolves at once (avoiding this worker) and carries on elsewhere.
+ */
+export const DRAIN_EVENT = 'sioroute:drain';
+
+export interface DrainNotice {
+  workerId: string;
+}
+
 /** Events of the demo application on the default namespace, server to client. */
 export interface ServerToClientEvents {
   'chat:message': (message: ChatMessage) => void;
+  'sioroute:drain': (notice: DrainNotice) => void;
 }
 
 /** Longest chat text a worker accepts, in characters. */

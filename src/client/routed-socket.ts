@@ -3,6 +3,7 @@
 // No DOM use here, so it also runs in Node tests with an injected `fetch`.
 import { io } from './vendor/socket.io.esm.min.js';
 import type { Socket } from './vendor/socket.io.esm.min.js';
+import { DRAIN_EVENT } from './protocol.js';
 import type { ClientToServerEvents, ServerToClientEvents, WsEndpoint } from './protocol.js';
 
 export type RoutedSocketState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
@@ -234,9 +235,16 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
       this.#setState('connected');
       this.#flush();
     });
+    // A draining worker says so before it lets the client go: that is a move, not a failure.
+    let draining = false;
+    socket.on(DRAIN_EVENT, () => {
+      draining = true;
+    });
     socket.on('connect_error', (err) => {
       const code: unknown = err.data?.code;
-      if (typeof code === 'string') {
+      if (code === 'WORKER_DRAINING') {
+        this.#rehome(socket);
+      } else if (typeof code === 'string') {
         this.#lost(socket, { code, message: err.message }, !TOKEN_REFUSALS.has(code));
       } else {
         this.#lost(socket, { code: 'CONNECT_FAILED', message: err.message }, true);
@@ -244,8 +252,22 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
     });
     socket.on('disconnect', (reason) => {
       if (reason === 'io client disconnect') return;
-      this.#lost(socket, { code: 'DISCONNECTED', message: reason }, true);
+      if (draining || reason === 'io server disconnect') this.#rehome(socket);
+      else this.#lost(socket, { code: 'DISCONNECTED', message: reason }, true);
     });
+  }
+
+  /** The worker let this client go on purpose (drain): re-resolve at once, elsewhere, with no error. */
+  #rehome(socket: Socket): void {
+    if (socket !== this.#socket) return;
+    this.#socket = null;
+    socket.disconnect();
+    this.#avoid = this.#endpoint?.workerId ?? null;
+    this.#workerId = null;
+    this.#transport = null;
+    this.#error = null;
+    this.#timer = setTimeout(() => void this.#tryConnect(), 0);
+    this.#setState('reconnecting');
   }
 
   #lost(socket: Socket, error: RoutedSocketError, avoidWorker: boolean): void {

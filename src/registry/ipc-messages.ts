@@ -6,15 +6,19 @@ export type ChildToSupervisor =
   | { sioroute: 1; type: 'worker-ready'; id: string; index: number; port: number; pid: number }
   | { sioroute: 1; type: 'front-ready'; port: number; pid: number }
   | { sioroute: 1; type: 'heartbeat'; id: string; clients: number }
+  /** The worker started draining and has already released its port: start the replacement. */
+  | { sioroute: 1; type: 'worker-draining'; id: string }
   /** A start that cannot succeed (port taken, handlers module missing): the reason, for the user. */
   | { sioroute: 1; type: 'fatal'; reason: string };
 
 export type SupervisorToChild =
   | { sioroute: 1; type: 'membership'; workers: WorkerInfo[] }
+  /** Drain (rolling restart): move the clients away, then exit; the supervisor starts a replacement. */
+  | { sioroute: 1; type: 'drain' }
   | { sioroute: 1; type: 'shutdown' };
 
-const CHILD_TYPES = new Set(['worker-ready', 'front-ready', 'heartbeat', 'fatal']);
-const SUPERVISOR_TYPES = new Set(['membership', 'shutdown']);
+const CHILD_TYPES = new Set(['worker-ready', 'front-ready', 'heartbeat', 'worker-draining', 'fatal']);
+const SUPERVISOR_TYPES = new Set(['membership', 'drain', 'shutdown']);
 
 function isTagged(message: unknown, types: Set<string>): boolean {
   return (

@@ -16,10 +16,12 @@ export interface SupervisorOptions {
   readonly logger: Logger;
   /** The script children run: the CLI, which dispatches on SIOROUTE_ROLE. */
   readonly exec: string;
-  /** A ready worker that sends no heartbeat for this long is taken out of routing. @default 3000 */
+  /** A ready worker that sends no heartbeat for this long is taken out of routing. @default 1500 */
   readonly heartbeatTimeoutMs?: number;
-  /** ... and killed and replaced after this long. @default 6000 */
+  /** ... and killed and replaced after this long. @default 5000 */
   readonly hangKillMs?: number;
+  /** A replacement not ready this long after its drain started fails a rolling restart. @default 30_000 */
+  readonly replaceTimeoutMs?: number;
   /** Children still running this long after a shutdown request are killed. @default 5000 */
   readonly shutdownTimeoutMs?: number;
 }
@@ -44,7 +46,9 @@ interface Slot {
   respawnTimer?: NodeJS.Timeout;
 }
 
-const HEARTBEAT_CHECK_MS = 500;
+const HEARTBEAT_CHECK_MS = 250;
+// A drained process still running this long after its drain should have ended is killed.
+const DRAIN_GRACE_MS = 10_000;
 const SNAPSHOT_EVERY_MS = 1000;
 
 export class Supervisor {
@@ -55,11 +59,14 @@ export class Supervisor {
   #frontPort: number | undefined;
   #timers: NodeJS.Timeout[] = [];
   #startupFailed: ((reason: Error) => void) | undefined;
-  #readyWaiters = new Map<string, () => void>();
+  #readyWaiters = new Map<string, (() => void)[]>();
+  /** Drained processes still finishing, no longer in any slot. */
+  #retired = new Set<ClusterWorker>();
+  #restarting: Promise<void> | undefined;
   readonly #opts: Required<SupervisorOptions>;
 
   constructor(options: SupervisorOptions) {
-    this.#opts = { heartbeatTimeoutMs: 3000, hangKillMs: 6000, shutdownTimeoutMs: 5000, ...options };
+    this.#opts = { heartbeatTimeoutMs: 1500, hangKillMs: 5000, shutdownTimeoutMs: 5000, replaceTimeoutMs: 30_000, ...options };
   }
 
   get state() {
@@ -106,12 +113,12 @@ export class Supervisor {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
     for (const timer of this.#timers) clearInterval(timer);
-    const alive = [...this.#slots.values()].filter((slot) => slot.process && !slot.process.isDead());
     for (const slot of this.#slots.values()) clearTimeout(slot.respawnTimer);
-    const exits = alive.map((slot) => new Promise<void>((resolve) => slot.process!.process.once('exit', () => resolve())));
-    for (const slot of alive) this.#send(slot, { sioroute: 1, type: 'shutdown' });
+    const alive = [...this.#slots.values()].flatMap((slot) => (slot.process ? [slot.process] : [])).concat([...this.#retired]).filter((child) => !child.isDead());
+    const exits = alive.map((child) => new Promise<void>((resolve) => child.process.once('exit', () => resolve())));
+    for (const child of alive) sendTo(child, { sioroute: 1, type: 'shutdown' });
     const deadline = setTimeout(() => {
-      for (const slot of alive) if (!slot.process!.isDead()) slot.process!.process.kill('SIGKILL');
+      for (const child of alive) if (!child.isDead()) child.process.kill('SIGKILL');
     }, this.#opts.shutdownTimeoutMs);
     await Promise.all(exits);
     clearTimeout(deadline);
@@ -144,13 +151,52 @@ export class Supervisor {
   }
 
   #waitReady(slot: Slot): Promise<void> {
-    return slot.ready ? Promise.resolve() : new Promise((resolve) => this.#readyWaiters.set(slot.id, resolve));
+    return slot.ready ? Promise.resolve() : new Promise((resolve) => this.#readyWaiters.set(slot.id, [...(this.#readyWaiters.get(slot.id) ?? []), resolve]));
+  }
+
+  /**
+   * Rolling restart of every worker, one at a time: drain it (its replacement starts as soon as it
+   * has released its port, before its clients are moved), wait for the replacement to be ready,
+   * then the next. Resolves when all are replaced; one at a time, so capacity drops by one at most.
+   */
+  rollingRestart(): Promise<void> {
+    this.#restarting ??= this.#restartAll().finally(() => {
+      this.#restarting = undefined;
+    });
+    return this.#restarting;
+  }
+
+  async #restartAll(): Promise<void> {
+    if (this.#state !== 'running') throw new Error(`cannot restart: the supervisor is ${this.#state}`);
+    this.#opts.logger.info('rolling restart');
+    for (const slot of [...this.#slots.values()].filter((s) => s.role === 'worker')) {
+      if (this.#state !== 'running') return;
+      const old = slot.process;
+      if (!old || old.isDead()) continue;
+      const replaced = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${slot.id} was not replaced within ${this.#opts.replaceTimeoutMs} ms`)), this.#opts.replaceTimeoutMs);
+        const check = () => {
+          if (slot.process !== old && slot.ready) {
+            clearTimeout(timer);
+            resolve();
+          } else {
+            this.#readyWaiters.set(slot.id, [...(this.#readyWaiters.get(slot.id) ?? []), check]);
+          }
+        };
+        this.#readyWaiters.set(slot.id, [...(this.#readyWaiters.get(slot.id) ?? []), check]);
+      });
+      sendTo(old, { sioroute: 1, type: 'drain' });
+      await replaced;
+      this.#opts.logger.info({ workerId: slot.id, pid: slot.process?.process.pid }, 'worker replaced');
+    }
+    this.#opts.logger.info('rolling restart done');
   }
 
   #onMessage(worker: ClusterWorker, message: unknown): void {
     if (!isChildMessage(message)) return;
     const slot = this.#byProcess.get(worker.id);
-    if (!slot) return;
+    // A drained process still finishing speaks for no slot any more.
+    if (!slot || slot.process !== worker) return;
     this.#handle(slot, message);
   }
 
@@ -178,6 +224,9 @@ export class Supervisor {
         this.membership.upsert({ ...known, clients: message.clients, lastSeenAt: now, state: known.state === 'unhealthy' ? 'ready' : known.state });
         break;
       }
+      case 'worker-draining':
+        this.#replace(slot);
+        break;
       case 'fatal':
         slot.fatalReason = message.reason;
         break;
@@ -186,8 +235,28 @@ export class Supervisor {
 
   #markReady(slot: Slot): void {
     slot.ready = true;
-    this.#readyWaiters.get(slot.id)?.();
+    const waiters = this.#readyWaiters.get(slot.id) ?? [];
     this.#readyWaiters.delete(slot.id);
+    for (const waiter of waiters) waiter();
+  }
+
+  /** The slot's process is draining and has freed its port: out of routing, replacement started. */
+  #replace(slot: Slot): void {
+    const old = slot.process;
+    if (!old || this.#state !== 'running') return;
+    const known = this.membership.get(slot.id);
+    if (known) this.membership.upsert({ ...known, state: 'draining' });
+    this.#retired.add(old);
+    const grace = setTimeout(() => {
+      if (!old.isDead()) old.process.kill('SIGKILL');
+    }, this.#opts.config.drainSeconds * 1000 + DRAIN_GRACE_MS);
+    grace.unref();
+    old.process.once('exit', () => {
+      clearTimeout(grace);
+      this.#retired.delete(old);
+    });
+    this.#opts.logger.info({ workerId: slot.id, pid: old.process.pid }, 'worker draining; starting its replacement');
+    this.#fork(slot);
   }
 
   #onExit(worker: ClusterWorker, code: number | null, signal: string | null): void {
@@ -233,10 +302,13 @@ export class Supervisor {
   }
 
   #send(slot: Slot, message: SupervisorToChild): void {
-    const child = slot.process;
-    if (!child || child.isDead() || !child.isConnected()) return;
-    child.send(message, undefined, () => {
-      // A child that died between the check and the send: its exit event handles it.
-    });
+    if (slot.process) sendTo(slot.process, message);
   }
+}
+
+function sendTo(child: ClusterWorker, message: SupervisorToChild): void {
+  if (child.isDead() || !child.isConnected()) return;
+  child.send(message, undefined, () => {
+    // A child that died between the check and the send: its exit event handles it.
+  });
 }

@@ -2,7 +2,7 @@
 // CORS for the allowed origins only, and the application handlers. A factory: it reads no
 // environment and installs no signal handlers; src/cli.ts does that.
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import cors from 'cors';
 import type { Logger } from 'pino';
 import { Server, type ServerOptions } from 'socket.io';
@@ -10,7 +10,10 @@ import { createAdmission } from './admission.js';
 import { isOriginAllowed } from './origin-policy.js';
 import type { RegisterHandlers, WorkerContext } from './worker-context.js';
 import { SOCKET_IO_PATH } from '../routing/worker-address.js';
-import type { AdmissionErrorCode } from '../client/protocol.js';
+import { DRAIN_EVENT, type AdmissionErrorCode } from '../client/protocol.js';
+
+/** After the last client of a drain was let go, how long to wait for its notice to be delivered. */
+const DRAIN_FLUSH_MS = 2000;
 
 export interface WorkerServerOptions {
   readonly workerId: string;
@@ -40,6 +43,12 @@ export interface WorkerServer {
   readonly http: HttpServer;
   /** Listen; resolves with the bound port once listening. */
   start(): Promise<number>;
+  /**
+   * Drain: stop accepting connections at once (the port is free for a replacement when
+   * `onPortReleased` runs), refuse new sessions, then tell each client to move and disconnect it,
+   * spread over `drainMs`, then close.
+   */
+  drain(drainMs: number, onPortReleased?: () => void): Promise<void>;
   /** Disconnect every client and stop listening. */
   close(): Promise<void>;
   clientCount(): number;
@@ -81,8 +90,11 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     }),
   );
 
+  let state: 'new' | 'starting' | 'listening' | 'draining' | 'closing' | 'closed' = 'new';
+
   const admission = createAdmission({
     workerId: options.workerId,
+    isDraining: () => state === 'draining',
     secret: options.secret,
     now: options.now ?? Date.now,
     ...(options.onRefused ? { onRefused: options.onRefused } : {}),
@@ -102,8 +114,6 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     logger,
   };
 
-  let state: 'new' | 'starting' | 'listening' | 'closing' | 'closed' = 'new';
-
   async function start(): Promise<number> {
     if (state !== 'new') throw new Error(`worker ${options.workerId} cannot start: it is ${state}`);
     state = 'starting';
@@ -121,6 +131,38 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     return boundPort;
   }
 
+  async function drain(drainMs: number, onPortReleased?: () => void): Promise<void> {
+    if (state !== 'listening') return;
+    state = 'draining';
+    // net.Server#close, not http.Server#close: stop listening (freeing the port) but keep idle
+    // keep-alive connections, which polling clients of this worker still use until they are moved.
+    NetServer.prototype.close.call(http);
+    onPortReleased?.();
+    const sockets = [...io.of('/').sockets.values()];
+    logger.info({ clients: sockets.length, drainMs }, 'draining');
+    await Promise.all(
+      sockets.map(
+        (socket, i) =>
+          new Promise<void>((resolve) => {
+            // Spread evenly, so the clients do not all come back to the front in the same instant.
+            const timer = setTimeout(() => {
+              if (socket.connected) {
+                socket.emit(DRAIN_EVENT, { workerId: options.workerId });
+                socket.disconnect(true);
+              }
+              resolve();
+            }, (drainMs * (i + 1)) / sockets.length);
+            timer.unref();
+          }),
+      ),
+    );
+    // Let the last notices reach polling clients (their next poll carries them) before closing.
+    for (let waited = 0; io.engine.clientsCount > 0 && waited < DRAIN_FLUSH_MS; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await close();
+  }
+
   async function close(): Promise<void> {
     if (state === 'closing' || state === 'closed') return;
     state = 'closing';
@@ -132,5 +174,5 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     state = 'closed';
   }
 
-  return { io, http, start, close, clientCount: () => io.engine.clientsCount };
+  return { io, http, start, drain, close, clientCount: () => io.engine.clientsCount };
 }

@@ -18,9 +18,12 @@ export interface WorkerProcessOptions {
   readonly frontPort: number | undefined;
   readonly logger: Logger;
   readonly send: (message: ChildToSupervisor) => void;
-  /** @default 1000 */
+  /** @default HEARTBEAT_MS */
   readonly heartbeatMs?: number;
 }
+
+/** How often a worker tells the supervisor it is alive (and how many clients it has). */
+export const HEARTBEAT_MS = 500;
 
 export async function loadHandlers(path: string | undefined): Promise<RegisterHandlers> {
   if (path === undefined) return demoRegister as unknown as RegisterHandlers;
@@ -30,7 +33,14 @@ export async function loadHandlers(path: string | undefined): Promise<RegisterHa
   return register as RegisterHandlers;
 }
 
-export async function runWorkerProcess(options: WorkerProcessOptions): Promise<WorkerServer> {
+export interface WorkerProcess {
+  readonly server: WorkerServer;
+  /** Drain over DRAIN_SECONDS, telling the supervisor as soon as the port is free; resolves when closed. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function runWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
   const { config, index, send } = options;
   const workerId = `w${index}`;
   const port = config.workerBasePort === 0 ? 0 : config.workerBasePort + index;
@@ -64,8 +74,19 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
   }
   const boundPort = (server.http.address() as { port: number }).port;
   send({ sioroute: 1, type: 'worker-ready', id: workerId, index, port: boundPort, pid: process.pid });
-  const heartbeat = setInterval(() => send({ sioroute: 1, type: 'heartbeat', id: workerId, clients: server.clientCount() }), options.heartbeatMs ?? 1000);
+  const heartbeat = setInterval(() => send({ sioroute: 1, type: 'heartbeat', id: workerId, clients: server.clientCount() }), options.heartbeatMs ?? HEARTBEAT_MS);
   heartbeat.unref();
-  server.http.once('close', () => clearInterval(heartbeat));
-  return server;
+  const stopHeartbeat = () => clearInterval(heartbeat);
+  return {
+    server,
+    drain: async () => {
+      // A draining worker sends no heartbeat: it is already out of routing.
+      stopHeartbeat();
+      await server.drain(config.drainSeconds * 1000, () => send({ sioroute: 1, type: 'worker-draining', id: workerId }));
+    },
+    close: async () => {
+      stopHeartbeat();
+      await server.close();
+    },
+  };
 }

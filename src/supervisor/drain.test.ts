@@ -1,0 +1,126 @@
+// Graceful drain and rolling restart of the real cluster, with clients that keep talking.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clientAddress, httpGet } from '../testing/clients.js';
+import { runCli, startCluster, type RunningCluster } from '../testing/cluster-process.js';
+import { RehomingClient } from '../testing/rehoming-client.js';
+
+interface StatusJson {
+  list: { id: string; pid: number; port: number; state: string; clients: number }[];
+}
+
+const status = async (cluster: RunningCluster) => (await httpGet(`${cluster.frontUrl}/status.json`)).json<StatusJson>().list;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Clients each sending echoes in a closed loop until stopped; counts what was sent and acknowledged. */
+function keepTalking(clients: RehomingClient[]) {
+  let running = true;
+  const counts = { sent: 0, acked: 0, failed: 0, wrong: 0 };
+  const loops = clients.map(async (client, i) => {
+    for (let n = 0; running; n++) {
+      const payload = `${i}:${n}`;
+      counts.sent++;
+      try {
+        const echoed = await client.echo(payload);
+        if (echoed === payload) counts.acked++;
+        else counts.wrong++;
+      } catch {
+        counts.failed++;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+  return {
+    counts,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+describe('drain and rolling restart', () => {
+  let cluster: RunningCluster;
+  const clients: RehomingClient[] = [];
+  before(async () => {
+    cluster = await startCluster({ env: { WORKERS: '3', DRAIN_SECONDS: '2' } });
+    for (let i = 0; i < 150; i++) {
+      const client = new RehomingClient(cluster.frontUrl, clientAddress(i), i % 5 === 0 ? ['polling'] : ['websocket']);
+      clients.push(client);
+    }
+    await Promise.all(clients.map((c) => c.start()));
+  });
+  after(async () => {
+    for (const client of clients) client.close();
+    assert.equal(await cluster.stop(), 0);
+  });
+
+  test('SIGTERM to one worker drains it: its clients move, nobody else notices, the replacement starts first', async () => {
+    const list = await status(cluster);
+    const victim = list.find((w) => w.id === 'w1')!;
+    const onVictim = clients.filter((c) => c.workerId === 'w1');
+    const others = clients.filter((c) => c.workerId !== 'w1');
+    assert.ok(onVictim.length > 0);
+    const talk = keepTalking(clients);
+
+    process.kill(victim.pid, 'SIGTERM');
+    // The replacement is ready while the old process is still moving its clients away.
+    await waitUntil('a ready replacement', async () => (await status(cluster)).some((w) => w.id === 'w1' && w.pid !== victim.pid && w.state === 'ready'));
+    assert.ok(alive(victim.pid), 'the replacement was ready before the drained worker exited');
+    await waitUntil('the drained worker to exit', () => !alive(victim.pid), 10_000);
+    await waitUntil('every client connected', () => clients.every((c) => c.connected));
+    await talk.stop();
+
+    assert.equal(talk.counts.failed, 0);
+    assert.equal(talk.counts.wrong, 0);
+    assert.equal(talk.counts.acked, talk.counts.sent, 'every message was acknowledged');
+    for (const c of onVictim) {
+      assert.equal(c.stats.lost, 0, 'a drain is a move, not a loss');
+      assert.equal(c.stats.drained, 1);
+    }
+    for (const c of others) assert.equal(c.stats.drained + c.stats.lost, 0, `${c.localAddress} was disturbed`);
+  });
+
+  test('`sioroute restart` replaces every worker one by one and no acknowledged message is lost', async () => {
+    const before = await status(cluster);
+    const talk = keepTalking(clients);
+    const result = await runCli(['restart', '--port', String(cluster.frontPort)], {}, 90_000);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /rolling restart done/);
+    const after = await status(cluster);
+    for (const old of before) {
+      const now = after.find((w) => w.id === old.id)!;
+      assert.notEqual(now.pid, old.pid, `${old.id} was not replaced`);
+      assert.equal(now.state, 'ready');
+    }
+    await waitUntil('every client connected', () => clients.every((c) => c.connected));
+    await talk.stop();
+    assert.equal(talk.counts.failed, 0);
+    assert.equal(talk.counts.acked, talk.counts.sent, 'every message was acknowledged');
+    assert.ok(talk.counts.sent > clients.length * 3, `clients kept talking (${talk.counts.sent} messages)`);
+    const lost = clients.reduce((sum, c) => sum + c.stats.lost, 0);
+    assert.equal(lost, 0, 'every move was a drain');
+  });
+
+  test('restart without a running sioroute fails with the reason', async () => {
+    const result = await runCli(['restart', '--port', '1']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no running sioroute found for PORT=1/);
+  });
+});
