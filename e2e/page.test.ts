@@ -59,7 +59,7 @@ describe('demo page in Chromium', () => {
       // Both at once; if one fails, the other is still cleaned up in after().
       const [b, c] = await Promise.allSettled([
         launchChromium(),
-        startCluster({ env: { TRUST_PROXY: '127.0.0.1' }, timeoutMs: 30_000 }),
+        startCluster({ env: { TRUST_PROXY: '127.0.0.1', DRAIN_SECONDS: '1' }, timeoutMs: 30_000 }),
       ]);
       if (b.status === 'fulfilled') browser = b.value;
       if (c.status === 'fulfilled') cluster = c.value;
@@ -210,6 +210,48 @@ describe('demo page in Chromium', () => {
       assert.deepEqual(errorsB, [], 'console errors or page errors in B');
     } finally {
       await Promise.allSettled([contextA.close(), contextB.close()]);
+    }
+  });
+
+  test('a drained worker\'s page moves to another worker with no error shown', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { browser, frontUrl } = env();
+    const context = await browser.newContext();
+    await recordPageHistory(context);
+    // Every error text the page shows, however briefly.
+    await context.addInitScript(() => {
+      const g = globalThis as unknown as { errorsSeen: string[]; setInterval(f: () => void, ms: number): unknown; document: { getElementById(id: string): { textContent: string | null } | null } };
+      g.errorsSeen = [];
+      g.setInterval(() => {
+        const text = g.document.getElementById('error')?.textContent;
+        if (text) g.errorsSeen.push(text);
+      }, 10);
+    });
+    try {
+      const page = await context.newPage();
+      const errors = collectPageErrors(page);
+      await page.goto(`${frontUrl}/`, { waitUntil: 'load', timeout: WAIT_MS });
+      await waitConnected(page);
+      const workerId = (await bodyData(page, 'worker-id')) ?? '';
+      const pid = await waitWhoAmIPid(page);
+      const owner = (await getStatus(frontUrl)).list.find((w) => w.pid === pid);
+      assert.equal(owner?.id, workerId, `pid ${pid} is not the cluster's ${workerId}; refusing to signal it`);
+      const statesBefore = (await stateHistory(page)).length;
+
+      process.kill(pid, 'SIGTERM');
+      const newPid = await waitWhoAmIPid(page, pid);
+      const since = (await stateHistory(page)).slice(statesBefore).map((s) => s.state);
+      assert.ok(since.includes('reconnecting'), `states: ${since.join(' -> ')}`);
+      assert.ok(!since.includes('failed'));
+      assert.equal(since.at(-1), 'connected');
+      assert.deepEqual(await page.evaluate(() => (globalThis as unknown as { errorsSeen: string[] }).errorsSeen), [], 'no error shown during the move');
+      assert.notEqual(newPid, pid);
+      const message = `after the drain ${Date.now().toString(36)}`;
+      await sendChat(page, message);
+      await waitChatText(page, message);
+      assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);
+      t.diagnostic(`drained ${workerId}: the page moved to ${(await bodyData(page, 'worker-id')) ?? '?'} (states ${since.join(' -> ')})`);
+    } finally {
+      await context.close();
     }
   });
 
