@@ -157,7 +157,22 @@ async function runRestartCommand(raw: ReturnType<typeof readRawSettings>): Promi
       }
     }
   }
+  // The replaced processes finish moving their clients before the restart is done.
+  const stillDraining = () => before.list.filter((w) => isAlive(w.pid));
+  while (stillDraining().length > 0) {
+    if (Date.now() > deadline) fail(EXIT_FAILURE, `restart not finished in time; still draining: ${stillDraining().map((w) => w.id).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   process.stdout.write('sioroute: rolling restart done\n');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function runChild(): Promise<void> {

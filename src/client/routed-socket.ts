@@ -257,12 +257,16 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
     });
   }
 
-  /** The worker let this client go on purpose (drain): re-resolve at once, elsewhere, with no error. */
+  /**
+   * The worker let this client go on purpose (drain): re-resolve at once, with no error. No avoid
+   * hint: the slot's replacement is usually ready already, and the front sends the client there
+   * (or elsewhere while the slot is out of routing), so a rolling restart moves each client once.
+   */
   #rehome(socket: Socket): void {
     if (socket !== this.#socket) return;
     this.#socket = null;
     socket.disconnect();
-    this.#avoid = this.#endpoint?.workerId ?? null;
+    this.#avoid = null;
     this.#workerId = null;
     this.#transport = null;
     this.#error = null;

@@ -156,8 +156,9 @@ export class Supervisor {
 
   /**
    * Rolling restart of every worker, one at a time: drain it (its replacement starts as soon as it
-   * has released its port, before its clients are moved), wait for the replacement to be ready,
-   * then the next. Resolves when all are replaced; one at a time, so capacity drops by one at most.
+   * has released its port, before its clients are moved, and takes them back), wait until the old
+   * process has moved everyone and exited, then the next. Capacity never drops, and each client
+   * moves once.
    */
   rollingRestart(): Promise<void> {
     this.#restarting ??= this.#restartAll().finally(() => {
@@ -185,9 +186,12 @@ export class Supervisor {
         };
         this.#readyWaiters.set(slot.id, [...(this.#readyWaiters.get(slot.id) ?? []), check]);
       });
+      const exited = new Promise<void>((resolve) => (old.isDead() ? resolve() : old.process.once('exit', () => resolve())));
       sendTo(old, { sioroute: 1, type: 'drain' });
       await replaced;
       this.#opts.logger.info({ workerId: slot.id, pid: slot.process?.process.pid }, 'worker replaced');
+      // One drain at a time: the next worker's clients must not move onto a worker that is leaving.
+      await exited;
     }
     this.#opts.logger.info('rolling restart done');
   }

@@ -26,6 +26,8 @@ export interface RehomingStats {
 export class RehomingClient {
   readonly stats: RehomingStats = { drained: 0, lost: 0, resends: 0 };
   workerId: string | undefined;
+  /** When the current connection was made (epoch ms). */
+  connectedAt = 0;
   #socket: DemoSocket | undefined;
   #pending: Pending[] = [];
   #closed = false;
@@ -71,6 +73,7 @@ export class RehomingClient {
   #attach(socket: DemoSocket, workerId: string): void {
     this.#socket = socket;
     this.workerId = workerId;
+    this.connectedAt = Date.now();
     let drained = false;
     socket.on(DRAIN_EVENT, () => {
       drained = true;
@@ -79,9 +82,11 @@ export class RehomingClient {
       if (this.#closed || reason === 'io client disconnect') return;
       this.#socket = undefined;
       for (const p of this.#pending) p.inFlight = false;
-      if (drained || reason === 'io server disconnect') this.stats.drained++;
+      // Like the browser client: after a drain no avoid hint (the slot's replacement takes it back).
+      const isDrain = drained || reason === 'io server disconnect';
+      if (isDrain) this.stats.drained++;
       else this.stats.lost++;
-      void this.start(workerId).then(() => this.#flush());
+      void this.start(isDrain ? undefined : workerId).then(() => this.#flush());
     });
     this.#flush();
   }
