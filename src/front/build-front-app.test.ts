@@ -8,7 +8,7 @@ import { Membership } from '../registry/membership.js';
 import { clientKey } from '../routing/client-key.js';
 import { verifyToken } from '../routing/token.js';
 import { httpGet } from '../testing/clients.js';
-import { buildFrontApp } from './build-front-app.js';
+import { buildFrontApp, type FrontOptions } from './build-front-app.js';
 
 const secret = 'front-test-secret-front-test-secret-0123';
 const NOW = 1_800_000_000_000;
@@ -17,11 +17,11 @@ function worker(index: number, state: 'ready' | 'draining' | 'unhealthy' = 'read
   return { id: `w${index}`, index, port: 4000 + index, pid: 100 + index, state, weight: 1, clients: 0, startedAt: NOW, lastSeenAt: NOW };
 }
 
-async function startFront(env: Record<string, string>, workers = [worker(0), worker(1), worker(2)]) {
+async function startFront(env: Record<string, string>, workers = [worker(0), worker(1), worker(2)], extra: Partial<FrontOptions> = {}) {
   const membership = new Membership();
   membership.replace(workers);
   const config = loadConfig(readRawSettings({ LOG_LEVEL: 'silent', ...env }, []));
-  const app = await buildFrontApp({ config, membership, secret, logger: pino({ level: 'silent' }), now: () => NOW });
+  const app = await buildFrontApp({ config, membership, secret, logger: pino({ level: 'silent' }), now: () => NOW, ...extra });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   return { app, membership, url: `http://127.0.0.1:${address.port}` };
@@ -208,5 +208,29 @@ describe('front edge cases', () => {
     const endpoint = (await httpGet(`${front.url}/ws-endpoint`)).json<WsEndpoint>();
     assert.equal(endpoint.url, 'https://rt.example.com');
     assert.equal(endpoint.path, `/w/${endpoint.workerId.slice(1)}/socket.io`);
+  });
+
+  test('an overloaded front turns requests away at once with 503 OVERLOADED and Retry-After, then recovers', async () => {
+    const front = await startFront({}, undefined, { loadGuard: { maxEventLoopDelayMs: 20, sampleIntervalMs: 100 } });
+    fronts.push(front.app);
+    // The first samples must exist before the guard can tell anything.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await httpGet(`${front.url}/ws-endpoint`)).status, 200);
+    // Block this process's event loop, as a storm of work would.
+    const until = Date.now() + 800;
+    while (Date.now() < until) {
+      // busy
+    }
+    await new Promise((r) => setTimeout(r, 5));
+    const turnedAway = await httpGet(`${front.url}/ws-endpoint`);
+    assert.equal(turnedAway.status, 503);
+    assert.equal(turnedAway.json<{ code: string }>().code, 'OVERLOADED');
+    assert.equal(turnedAway.headers['retry-after'], '2');
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (await httpGet(`${front.url}/ws-endpoint`)).status;
+    }
+    assert.equal(status, 200, 'back to normal once the loop keeps up');
   });
 });

@@ -8,6 +8,7 @@ import view from '@fastify/view';
 import { Eta } from 'eta';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
 import { CLIENT_BUILD_DIR, PUBLIC_DIR, socketIoClientDistDir, VIEWS_DIR } from '../paths.js';
@@ -15,8 +16,9 @@ import type { Membership } from '../registry/membership.js';
 import { clientKey, type ClientKey } from '../routing/client-key.js';
 import { workerSource } from '../routing/worker-address.js';
 import { endpointFor } from './endpoint-answer.js';
-import { errorBody, type FrontErrorCode } from './errors.js';
+import { errorBody, rawErrorResponse, type FrontErrorCode } from './errors.js';
 import { jsonForScript } from './json-in-script.js';
+import { registerLoadGuard, type LoadGuardOptions } from './load-guard.js';
 import { healthOf, statusOf } from './status.js';
 
 export type FrontConfig = Pick<
@@ -31,6 +33,12 @@ export interface FrontOptions {
   readonly logger: Logger;
   /** Epoch milliseconds. @default Date.now */
   readonly now?: () => number;
+  /** How long a client may take to send its request line and headers, in ms. @default 10_000 */
+  readonly headersTimeoutMs?: number;
+  /** How long a client may take to send its whole request, body included, in ms (fastify's default is no limit). @default 30_000 */
+  readonly requestTimeoutMs?: number;
+  /** When to turn requests away with 503 OVERLOADED. @default see LoadGuardOptions */
+  readonly loadGuard?: LoadGuardOptions;
 }
 
 const WORKER_ID = '^[A-Za-z0-9_-]{1,64}$';
@@ -43,9 +51,20 @@ class FrontError extends Error {
   }
 }
 
+/** Bytes that never became a request: answer in the front's error shape, then close. */
+function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: FrontErrorCode =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
+  if (socket.writable) socket.write(rawErrorResponse(code));
+  socket.destroy();
+}
+
 export async function buildFrontApp(options: FrontOptions): Promise<FastifyInstance> {
   const { config, membership } = options;
   const now = options.now ?? Date.now;
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
@@ -54,6 +73,10 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     return503OnClosing: true,
     bodyLimit: 1024,
     routerOptions: { maxParamLength: 100 },
+    // Slow or idle sockets must not pile up: Node checks these limits every connectionsCheckingInterval.
+    requestTimeout,
+    http: { headersTimeout, connectionsCheckingInterval: Math.min(1_000, headersTimeout) },
+    clientErrorHandler,
   });
 
   const keyOf = (request: FastifyRequest): ClientKey => {
@@ -70,6 +93,13 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     throw new FrontError('BAD_REQUEST', 'the Host header is not a valid host name');
   };
 
+  /** `http` or `https`; X-Forwarded-Proto counts only from TRUST_PROXY, and only with one of these. */
+  const protocolOf = (request: FastifyRequest): 'http' | 'https' => {
+    const protocol = (request.protocol ?? '').trim().toLowerCase();
+    if (protocol === 'http' || protocol === 'https') return protocol;
+    throw new FrontError('BAD_REQUEST', 'X-Forwarded-Proto is neither http nor https');
+  };
+
   const endpointForRequest = (request: FastifyRequest, avoid: string | undefined) =>
     endpointFor({
       membership,
@@ -80,21 +110,31 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
       tokenTtlSeconds: config.tokenTtlSeconds,
       workerPublicUrl: config.workerPublicUrl,
       hostname: hostnameOf(request),
-      protocol: request.protocol,
+      protocol: protocolOf(request),
     });
+
+  // helmet computes the CSP from the raw request; the page's worker addresses come from the fastify
+  // request (X-Forwarded-Host/-Proto from TRUST_PROXY), and the CSP must name the same hosts.
+  const fastifyRequests = new WeakMap<IncomingMessage, FastifyRequest>();
+  app.addHook('onRequest', (request, _reply, done) => {
+    fastifyRequests.set(request.raw, request);
+    done();
+  });
 
   /**
    * Worker sources for the page's connect-src: every slot the page may be sent to later (the
    * configured ones and any in membership), at any port, over http(s) and ws(s).
    */
   const workerSources = (req: IncomingMessage): string => {
+    const request = fastifyRequests.get(req);
     let hostname: string;
+    let protocol: string;
     try {
-      hostname = hostnameOf({ headers: req.headers });
+      hostname = hostnameOf(request ?? { headers: req.headers });
+      protocol = request ? protocolOf(request) : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     } catch {
       return '';
     }
-    const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     const slots = new Map<number, string>();
     for (let index = 0; index < config.workers; index++) slots.set(index, `w${index}`);
     for (const w of membership.list()) slots.set(w.index, w.id);
@@ -110,6 +150,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     if (error instanceof FrontError) return reply.code(errorBody(error.code).statusCode).send(errorBody(error.code, error.message || undefined));
     if (error.statusCode === 429) return reply.code(429).send(errorBody('RATE_LIMITED'));
+    if (error.statusCode === 413) return reply.code(413).send(errorBody('PAYLOAD_TOO_LARGE'));
     if (error.validation) return reply.code(400).send(errorBody('BAD_REQUEST', error.message));
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ ...errorBody('BAD_REQUEST', error.message), statusCode: error.statusCode });
@@ -119,6 +160,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody('NOT_FOUND')));
 
+  await registerLoadGuard(app, options.loadGuard);
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -164,6 +206,15 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
 
   // CORS for single-page apps served elsewhere: only the listed origins (same-origin needs none).
   await app.register(async (scope) => {
+    // @fastify/cors answers a preflight without Origin or Access-Control-Request-Method with a
+    // text/plain 400 (on any path: its OPTIONS * route is global); answer in the front's shape instead.
+    scope.addHook('onRequest', (request, _reply, done) => {
+      if (request.method === 'OPTIONS' && (!request.headers.origin || !request.headers['access-control-request-method'])) {
+        done(new FrontError('BAD_REQUEST', 'a CORS preflight needs Origin and Access-Control-Request-Method'));
+        return;
+      }
+      done();
+    });
     await scope.register(cors, { origin: [...config.allowedOrigins], methods: ['GET'], maxAge: 600 });
     scope.get<{ Querystring: { avoid?: string } }>(
       '/ws-endpoint',

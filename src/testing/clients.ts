@@ -74,7 +74,8 @@ export function openSocket(endpoint: Pick<WsEndpoint, 'url' | 'path' | 'token'>,
     localAddress: options.localAddress,
     ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
   } as Parameters<typeof io>[1]);
-  socket.io.on('close', () => agent.destroy());
+  // Later, not at once: a polling client still sends its close packet through this agent.
+  socket.io.on('close', () => setTimeout(() => agent.destroy(), 1000).unref());
   return socket;
 }
 

@@ -60,7 +60,8 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
   const originOf = (req: IncomingMessage) => (typeof req.headers.origin === 'string' ? req.headers.origin : undefined);
   const allowed = (req: IncomingMessage) => isOriginAllowed(policy, { origin: originOf(req), host: req.headers.host });
 
-  const http = createServer((req, res) => {
+  // Check the timeouts below every second, not every 30 s (Node's default), so idle sockets go in time.
+  const http = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     // socket.io answers its own path before this handler; anything else is a small JSON answer.
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -78,6 +79,9 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     path: SOCKET_IO_PATH,
     serveClient: false,
     maxHttpBufferSize: options.maxHttpBufferSize ?? 100_000,
+    // A connection that has not been admitted to a namespace within this long is closed (a refused
+    // client's transport would otherwise linger 45 s).
+    connectTimeout: 10_000,
     // Browsers do not apply CORS to WebSocket: check the Origin at every handshake ourselves.
     allowRequest: (req, callback) => callback(allowed(req) ? null : 'origin not allowed', allowed(req)),
     ...(options.adapter ? { adapter: options.adapter } : {}),

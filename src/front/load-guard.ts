@@ -1,0 +1,31 @@
+// The front's load guard: when its event loop falls behind (a reconnect storm, a CPU hog beside
+// it), answer 503 OVERLOADED with Retry-After at once instead of queueing requests until clients
+// time out. Clients honour Retry-After with jitter, which spreads the storm out.
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+import { errorBody } from './errors.js';
+
+export interface LoadGuardOptions {
+  /** Event loop delay above which requests are turned away. @default 500 */
+  readonly maxEventLoopDelayMs?: number;
+  /** Event loop utilization (0 to 1) above which requests are turned away. @default 0.98 */
+  readonly maxEventLoopUtilization?: number;
+  /** How often the measures are sampled. @default 500 */
+  readonly sampleIntervalMs?: number;
+  /** Seconds the client is asked to wait. @default 2 */
+  readonly retryAfterSeconds?: number;
+}
+
+export async function registerLoadGuard(app: FastifyInstance, options: LoadGuardOptions = {}): Promise<void> {
+  const retryAfter = options.retryAfterSeconds ?? 2;
+  await app.register(underPressure, {
+    maxEventLoopDelay: options.maxEventLoopDelayMs ?? 500,
+    maxEventLoopUtilization: options.maxEventLoopUtilization ?? 0.98,
+    sampleInterval: options.sampleIntervalMs ?? 500,
+    eventLoopUtilizationMode: 'interval',
+    pressureHandler: (request, reply, type, value) => {
+      request.log.warn({ type, value }, 'front under pressure; turning a request away');
+      void reply.code(503).header('retry-after', String(retryAfter)).header('cache-control', 'no-store').send(errorBody('OVERLOADED'));
+    },
+  });
+}
