@@ -52,6 +52,16 @@ function fail(code: number, lines: string): never {
   process.exit(code);
 }
 
+/** Settings, or exit 2 with one line per bad setting. */
+function loadConfigOrExit(raw: ReturnType<typeof readRawSettings>): Config {
+  try {
+    return loadConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(EXIT_CONFIG, error.message);
+    throw error;
+  }
+}
+
 async function runPrimary(): Promise<void> {
   const raw = readRawSettings(process.env, process.argv.slice(2));
   if (raw.rest[0] === 'restart') return runRestartCommand(raw);
@@ -64,13 +74,7 @@ async function runPrimary(): Promise<void> {
   if (unknown !== undefined) {
     fail(EXIT_CONFIG, unknown.startsWith('-') ? `unknown option ${unknown} (see sioroute --help)` : `unknown command ${JSON.stringify(unknown)}: expected start (see sioroute --help)`);
   }
-  let config: Config;
-  try {
-    config = loadConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) fail(EXIT_CONFIG, error.message);
-    throw error;
-  }
+  const config = loadConfigOrExit(raw);
   const logger = createLogger(config.logLevel, { role: 'supervisor' });
   logger.info({ config: redactedConfig(config) }, 'starting');
   if (config.redisUrl) logger.warn('REDIS_URL is set, but the embedded mode keeps membership in the supervisor and does not use Redis');
@@ -120,13 +124,7 @@ interface StatusList {
 async function runRestartCommand(raw: ReturnType<typeof readRawSettings>): Promise<void> {
   const unknown = raw.rest.slice(1)[0];
   if (unknown !== undefined) fail(EXIT_CONFIG, `unknown option ${unknown} for restart (see sioroute --help)`);
-  let config: Config;
-  try {
-    config = loadConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) fail(EXIT_CONFIG, error.message);
-    throw error;
-  }
+  const config = loadConfigOrExit(raw);
   const pidFile = pidFilePath(config.port);
   let pid: number;
   try {
