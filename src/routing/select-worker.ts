@@ -55,25 +55,32 @@ export function createRoutingTable(workers: readonly RoutableWorker[]): RoutingT
   const ids = workers.map((w) => w.id);
   const single = table.length === 1;
 
+  // Where each id sits, so an avoided worker is skipped by index, not by string comparison.
+  const position = new Map<string, { cls: number; at: number }>();
+  table.forEach((cls, c) => cls.ids.forEach((id, at) => position.set(id, { cls: c, at })));
+
   function select(key: ClientKey, avoid?: string): string | undefined {
     if (ids.length === 0) return undefined;
     if (ids.length === 1) return ids[0];
     const keyHi = key.hash.hi;
     const keyLo = key.hash.lo;
+    const skip = avoid === undefined ? undefined : position.get(avoid);
     let bestId: string | undefined;
     let bestScore = -Infinity;
-    for (const cls of table) {
+    for (let c = 0; c < table.length; c++) {
+      const cls = table[c]!;
+      const { hi, lo } = cls;
+      const skipAt = skip !== undefined && skip.cls === c ? skip.at : -1;
       // The pair hash is compared as two uint32 halves; only the class winner becomes a float.
       let bestHi = -1;
       let bestLo = -1;
-      let classId: string | undefined;
-      const { hi, lo } = cls;
+      let bestAt = -1;
       for (let i = 0; i < hi.length; i++) {
-        const id = cls.ids[i]!;
-        if (id === avoid) continue;
+        if (i === skipAt) continue;
         // Mix (key, worker) into 64 bits: murmur3 x86_128-style lane cross-mixing with fmix32.
+        const whi = hi[i]!;
         let h1 = keyHi ^ lo[i]!;
-        let h2 = keyLo ^ ((hi[i]! << 7) | (hi[i]! >>> 25));
+        let h2 = keyLo ^ ((whi << 7) | (whi >>> 25));
         h1 = (h1 + h2) | 0;
         h2 = (h2 + h1) | 0;
         h1 = fmix32(h1);
@@ -83,15 +90,15 @@ export function createRoutingTable(workers: readonly RoutableWorker[]): RoutingT
         if (h1 > bestHi || (h1 === bestHi && h2 > bestLo)) {
           bestHi = h1;
           bestLo = h2;
-          classId = id;
+          bestAt = i;
         }
       }
-      if (classId === undefined) continue;
+      if (bestAt === -1) continue;
       // With a single weight class the best draw wins outright: no logarithm needed.
       const score = single ? 0 : -cls.weight / Math.log(unitFromHalves(bestHi, bestLo));
       if (bestId === undefined || score > bestScore) {
         bestScore = score;
-        bestId = classId;
+        bestId = cls.ids[bestAt];
       }
     }
     return bestId;
