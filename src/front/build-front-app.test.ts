@@ -211,26 +211,39 @@ describe('front edge cases', () => {
   });
 
   test('an overloaded front turns requests away at once with 503 OVERLOADED and Retry-After, then recovers', async () => {
-    const front = await startFront({}, undefined, { loadGuard: { maxEventLoopDelayMs: 20, sampleIntervalMs: 100 } });
+    const front = await startFront({}, undefined, { loadGuard: { maxEventLoopDelayMs: 100, sampleIntervalMs: 100 } });
     fronts.push(front.app);
-    // The first samples must exist before the guard can tell anything.
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal((await httpGet(`${front.url}/ws-endpoint`)).status, 200);
-    // Block this process's event loop, as a storm of work would.
-    const until = Date.now() + 800;
-    while (Date.now() < until) {
-      // busy
-    }
-    await new Promise((r) => setTimeout(r, 5));
-    const turnedAway = await httpGet(`${front.url}/ws-endpoint`);
-    assert.equal(turnedAway.status, 503);
+    const statusWithin = async (wanted: number, ms: number) => {
+      let status = 0;
+      for (const end = Date.now() + ms; status !== wanted && Date.now() < end; ) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = (await httpGet(`${front.url}/ws-endpoint`)).status;
+      }
+      return status;
+    };
+    // Served normally first (the guard needs its first samples, and this machine may be busy).
+    assert.equal(await statusWithin(200, 5000), 200);
+    // A storm of work on this process's event loop: 90 ms busy chunks with a yield in between, so
+    // requests are still read (and answered) while the loop is behind.
+    const stormEnd = Date.now() + 3000;
+    const storm = (async () => {
+      while (Date.now() < stormEnd) {
+        const chunkEnd = Date.now() + 90;
+        while (Date.now() < chunkEnd) {
+          // busy
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const answers: Awaited<ReturnType<typeof httpGet>>[] = [];
+    while (Date.now() < stormEnd - 300) answers.push(await httpGet(`${front.url}/ws-endpoint`));
+    await storm;
+    const turnedAway = answers.find((a) => a.status === 503);
+    assert.ok(turnedAway, `no request was turned away during the storm: ${answers.map((a) => a.status).join(',')}`);
     assert.equal(turnedAway.json<{ code: string }>().code, 'OVERLOADED');
     assert.equal(turnedAway.headers['retry-after'], '2');
-    let status = 0;
-    for (let i = 0; i < 100 && status !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      status = (await httpGet(`${front.url}/ws-endpoint`)).status;
-    }
+    assert.ok(answers.every((a) => a.status === 200 || a.status === 503));
+    const status = await statusWithin(200, 5000);
     assert.equal(status, 200, 'back to normal once the loop keeps up');
   });
 });

@@ -43,6 +43,7 @@ export interface FrontOptions {
 
 const WORKER_ID = '^[A-Za-z0-9_-]{1,64}$';
 const SAFE_HOSTNAME = /^([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$|^\[[0-9A-Fa-f:.]{2,45}\]$/;
+const SOURCES_CACHE_MAX = 64;
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 
 class FrontError extends Error {
@@ -125,6 +126,9 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
    * Worker sources for the page's connect-src: every slot the page may be sent to later (the
    * configured ones and any in membership), at any port, over http(s) and ws(s).
    */
+  // Computed per (protocol, host) and membership, not per request: every response carries the CSP.
+  const sourcesCache = new Map<string, string>();
+  membership.onChange(() => sourcesCache.clear());
   const workerSources = (req: IncomingMessage): string => {
     const request = fastifyRequests.get(req);
     let hostname: string;
@@ -135,16 +139,24 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     } catch {
       return '';
     }
-    const slots = new Map<number, string>();
-    for (let index = 0; index < config.workers; index++) slots.set(index, `w${index}`);
-    for (const w of membership.list()) slots.set(w.index, w.id);
-    const sources = new Set<string>();
-    for (const [index, id] of slots) {
-      const source = workerSource(config.workerPublicUrl, { id, index, hostname, protocol });
-      sources.add(source);
-      sources.add(source.replace(/^http/, 'ws'));
+    const cacheKey = `${protocol}://${hostname}`;
+    let sources = sourcesCache.get(cacheKey);
+    if (sources === undefined) {
+      const slots = new Map<number, string>();
+      for (let index = 0; index < config.workers; index++) slots.set(index, `w${index}`);
+      for (const w of membership.list()) slots.set(w.index, w.id);
+      const set = new Set<string>();
+      for (const [index, id] of slots) {
+        const source = workerSource(config.workerPublicUrl, { id, index, hostname, protocol });
+        set.add(source);
+        set.add(source.replace(/^http/, 'ws'));
+      }
+      sources = [...set].join(' ');
+      // Bounded: Host headers are chosen by clients.
+      if (sourcesCache.size >= SOURCES_CACHE_MAX) sourcesCache.clear();
+      sourcesCache.set(cacheKey, sources);
     }
-    return [...sources].join(' ');
+    return sources;
   };
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {

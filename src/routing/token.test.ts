@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { signToken, verifyToken } from './token.js';
+import { createHmac } from 'node:crypto';
+import { mac, signToken, verifyToken } from './token.js';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
 const now = 1_800_000_000_000;
@@ -52,4 +53,12 @@ test('signing refuses ids that could break the format', () => {
   assert.throws(() => signToken({ workerId: 'a.b', expiresAt: now }, secret));
   assert.throws(() => signToken({ workerId: '', expiresAt: now }, secret));
   assert.throws(() => signToken({ workerId: 'w1', expiresAt: 1.5 }, secret));
+});
+
+test('the MAC is standard HMAC-SHA256, for short and long keys', () => {
+  for (const key of [secret, 'k'.repeat(64), 'k'.repeat(65), 'k'.repeat(200), Buffer.from([0, 1, 2, 255])]) {
+    for (const body of ['', 'v1.w1.123', 'x'.repeat(1000)]) {
+      assert.deepEqual(mac(key, body), createHmac('sha256', key).update(body).digest());
+    }
+  }
 });

@@ -1,0 +1,32 @@
+// Child process for the front benchmark: the real front app with 8 ready workers in its
+// membership, plus a constant-JSON route on the same fastify instance as the yardstick.
+// Prints its port on stdout and serves until killed.
+import { pino } from 'pino';
+import { loadConfig, readRawSettings } from '../src/config/load-config.js';
+import { buildFrontApp } from '../src/front/build-front-app.js';
+import { Membership } from '../src/registry/membership.js';
+
+const now = Date.now();
+const membership = new Membership();
+membership.replace(
+  Array.from({ length: 8 }, (_, index) => ({
+    id: `w${index}`, index, port: 3131 + index, pid: 1, state: 'ready' as const, weight: 1, clients: 0, startedAt: now, lastSeenAt: now,
+  })),
+);
+const config = loadConfig(readRawSettings({ TRUST_PROXY: '127.0.0.1', RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'silent' }, []));
+const app = await buildFrontApp({
+  config,
+  membership,
+  secret: 'bench-secret-bench-secret-bench-secret-01',
+  logger: pino({ level: 'silent' }),
+  // The benchmark measures throughput at saturation: the load guard would shed exactly that.
+  loadGuard: { maxEventLoopDelayMs: 60_000, maxEventLoopUtilization: 1 },
+});
+const constant = { workerId: 'w0', url: 'http://127.0.0.1:3131', path: '/socket.io', token: 'x'.repeat(86), expiresAt: now };
+app.get('/bench-constant', async (_request, reply) => {
+  reply.header('cache-control', 'no-store');
+  return constant;
+});
+await app.listen({ host: '127.0.0.1', port: 0 });
+process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,111 @@
+// Front benchmark: GET /ws-endpoint (hash the client, sign a token, answer JSON) against a
+// constant-JSON route of the same fastify app, in the same process, in the same run. Clients are
+// spread over many addresses through a trusted X-Forwarded-For. The ratio is the figure to quote.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { join } from 'node:path';
+
+export interface Sample {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface FrontThroughputResult {
+  durationSeconds: number;
+  connections: number;
+  runs: number;
+  routes: Record<'wsEndpoint' | 'constant', { requestsPerSecond: Spread; p99Ms: Spread; non2xx: number }>;
+  /** ws-endpoint requests per second over the constant route's, median of the per-run ratios. */
+  ratio: Spread;
+}
+
+export function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted.at(-1)! };
+}
+
+async function load(url: string, durationSeconds: number, connections: number): Promise<Sample> {
+  let n = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration: durationSeconds,
+    requests: [
+      {
+        method: 'GET',
+        // A different client address per request: 65,000 distinct keys, as a real crowd.
+        setupRequest: (request) => {
+          n = (n + 1) % 65_000;
+          request.headers = { ...request.headers, 'x-forwarded-for': `10.${(n >> 8) & 255}.${n & 255}.${(n * 7) & 255}` };
+          return request;
+        },
+      },
+    ],
+  });
+  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, non2xx: result.non2xx };
+}
+
+export async function runFrontThroughput(options: { durationSeconds: number; runs: number; connections: number }): Promise<FrontThroughputResult> {
+  const server = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'front-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [line] = (await Promise.race([
+      once(createInterface({ input: server.stdout! }), 'line'),
+      once(server, 'exit').then(() => {
+        throw new Error('the front benchmark server exited');
+      }),
+    ])) as [string];
+    const { port } = JSON.parse(line) as { port: number };
+    const base = `http://127.0.0.1:${port}`;
+    // Warm-up, not measured.
+    await load(`${base}/ws-endpoint`, 1, options.connections);
+    await load(`${base}/bench-constant`, 1, options.connections);
+    const samples: Record<'wsEndpoint' | 'constant', Sample[]> = { wsEndpoint: [], constant: [] };
+    for (let run = 0; run < options.runs; run++) {
+      // Alternate, so a slow phase of the machine hits both routes alike.
+      samples.wsEndpoint.push(await load(`${base}/ws-endpoint`, options.durationSeconds, options.connections));
+      samples.constant.push(await load(`${base}/bench-constant`, options.durationSeconds, options.connections));
+    }
+    const summary = (list: Sample[]) => ({
+      requestsPerSecond: spread(list.map((s) => s.requestsPerSecond)),
+      p99Ms: spread(list.map((s) => s.p99Ms)),
+      non2xx: list.reduce((sum, s) => sum + s.non2xx, 0),
+    });
+    return {
+      durationSeconds: options.durationSeconds,
+      connections: options.connections,
+      runs: options.runs,
+      routes: { wsEndpoint: summary(samples.wsEndpoint), constant: summary(samples.constant) },
+      ratio: spread(samples.wsEndpoint.map((s, i) => s.requestsPerSecond / samples.constant[i]!.requestsPerSecond)),
+    };
+  } finally {
+    server.kill('SIGKILL');
+  }
+}
+
+export function frontThroughputMarkdown(r: FrontThroughputResult): string {
+  const row = (name: string, route: FrontThroughputResult['routes']['wsEndpoint']) =>
+    `| ${name} | ${Math.round(route.requestsPerSecond.median)} (${Math.round(route.requestsPerSecond.min)}-${Math.round(route.requestsPerSecond.max)}) | ${route.p99Ms.median} (${route.p99Ms.min}-${route.p99Ms.max}) | ${route.non2xx} |`;
+  return [
+    `${r.runs} runs of ${r.durationSeconds} s each, ${r.connections} connections, alternating routes; median (min-max).`,
+    '',
+    '| route | requests/s | p99 ms | non-2xx |',
+    '| --- | --- | --- | --- |',
+    row('`GET /ws-endpoint` (hash + token)', r.routes.wsEndpoint),
+    row('constant JSON, same app', r.routes.constant),
+    '',
+    `Ratio /ws-endpoint : constant = **${r.ratio.median.toFixed(2)}x** (${r.ratio.min.toFixed(2)}-${r.ratio.max.toFixed(2)}); target at least 0.8x.`,
+  ].join('\n');
+}
