@@ -15,7 +15,7 @@ import { CLIENT_BUILD_DIR, PUBLIC_DIR, socketIoClientDistDir, VIEWS_DIR } from '
 import type { Membership } from '../registry/membership.js';
 import { clientKey, type ClientKey } from '../routing/client-key.js';
 import { workerSource } from '../routing/worker-address.js';
-import { endpointFor } from './endpoint-answer.js';
+import { createEndpointResolver } from './endpoint-answer.js';
 import { errorBody, rawErrorResponse, type FrontErrorCode } from './errors.js';
 import { jsonForScript } from './json-in-script.js';
 import { registerLoadGuard, type LoadGuardOptions } from './load-guard.js';
@@ -80,8 +80,19 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     clientErrorHandler,
   });
 
+  // request.ip runs proxy-addr on every read: derive the key once per request (the rate limiter
+  // and the route both need it).
+  const keys = new WeakMap<FastifyRequest, ClientKey | null>();
+  const maybeKeyOf = (request: FastifyRequest): ClientKey | null => {
+    let key = keys.get(request);
+    if (key === undefined) {
+      key = clientKey(request.ip, config) ?? null;
+      keys.set(request, key);
+    }
+    return key;
+  };
   const keyOf = (request: FastifyRequest): ClientKey => {
-    const key = clientKey(request.ip, config);
+    const key = maybeKeyOf(request);
     if (!key) throw new FrontError('BAD_CLIENT_ADDRESS');
     return key;
   };
@@ -101,18 +112,14 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     throw new FrontError('BAD_REQUEST', 'X-Forwarded-Proto is neither http nor https');
   };
 
+  const endpointFor = createEndpointResolver({
+    membership,
+    secret: options.secret,
+    tokenTtlSeconds: config.tokenTtlSeconds,
+    workerPublicUrl: config.workerPublicUrl,
+  });
   const endpointForRequest = (request: FastifyRequest, avoid: string | undefined) =>
-    endpointFor({
-      membership,
-      key: keyOf(request),
-      avoid,
-      secret: options.secret,
-      now: now(),
-      tokenTtlSeconds: config.tokenTtlSeconds,
-      workerPublicUrl: config.workerPublicUrl,
-      hostname: hostnameOf(request),
-      protocol: protocolOf(request),
-    });
+    endpointFor({ key: keyOf(request), avoid, now: now(), hostname: hostnameOf(request), protocol: protocolOf(request) });
 
   // helmet computes the CSP from the raw request; the page's worker addresses come from the fastify
   // request (X-Forwarded-Host/-Proto from TRUST_PROXY), and the CSP must name the same hosts.
@@ -194,7 +201,14 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
   });
   await app.register(rateLimit, {
     global: false,
-    keyGenerator: (request) => clientKey(request.ip, config)?.text ?? request.ip,
+    keyGenerator: (request) => maybeKeyOf(request)?.text ?? request.ip,
+    // Keys remembered at once (LRU); the default 5,000 would forget clients on a busy front and
+    // so stop limiting them.
+    cache: 100_000,
+    // Only Retry-After, on a 429: the x-ratelimit-* headers on every answer cost the hot path
+    // measurably and no client of ours reads them.
+    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+    addHeaders: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false, 'retry-after': true },
   });
   const limited = { rateLimit: { max: config.rateLimitPerMinute, timeWindow: 60_000 } };
 

@@ -1,36 +1,60 @@
-// The answer for one client: which worker, at which address, with which token. Pure: membership,
-// secret and clock are inputs.
+// The answer for one client: which worker, at which address, with which token. No I/O: membership,
+// secret and clock are inputs. Tokens and addresses are memoized, because they do not depend on
+// the client: a token names a worker and an expiry (rounded up to the whole second, so all
+// clients sent to one worker within a second share it), an address a worker and the host the
+// browser used. That keeps HMAC and URL parsing off the per-request path.
 import type { WsEndpoint } from '../client/protocol.js';
 import type { Membership } from '../registry/membership.js';
 import type { ClientKey } from '../routing/client-key.js';
 import { signToken } from '../routing/token.js';
-import { workerAddress } from '../routing/worker-address.js';
+import { workerAddress, type WorkerAddress } from '../routing/worker-address.js';
 
-export interface EndpointInputs {
+export interface EndpointResolverOptions {
   readonly membership: Membership;
-  readonly key: ClientKey;
-  readonly avoid: string | undefined;
   readonly secret: string;
-  readonly now: number;
   readonly tokenTtlSeconds: number;
   readonly workerPublicUrl: string;
+}
+
+export interface EndpointRequest {
+  readonly key: ClientKey;
+  readonly avoid: string | undefined;
+  /** Epoch milliseconds. */
+  readonly now: number;
   /** How the client reached the front: used for {hostname} and {protocol}. */
   readonly hostname: string;
   readonly protocol: string;
 }
 
-/** The endpoint for this client, or undefined when no worker is live. */
-export function endpointFor(inputs: EndpointInputs): WsEndpoint | undefined {
-  const workerId = inputs.membership.routingTable().select(inputs.key, inputs.avoid);
-  if (workerId === undefined) return undefined;
-  const worker = inputs.membership.get(workerId)!;
-  const expiresAt = inputs.now + inputs.tokenTtlSeconds * 1000;
-  const address = workerAddress(inputs.workerPublicUrl, {
-    id: worker.id,
-    index: worker.index,
-    port: worker.port,
-    hostname: inputs.hostname,
-    protocol: inputs.protocol,
-  });
-  return { workerId, url: address.url, path: address.path, token: signToken({ workerId, expiresAt }, inputs.secret), expiresAt };
+/** Hosts are chosen by clients: the address memo is bounded. */
+const ADDRESS_MEMO_MAX = 1024;
+
+export function createEndpointResolver(options: EndpointResolverOptions): (request: EndpointRequest) => WsEndpoint | undefined {
+  const { membership } = options;
+  const tokens = new Map<string, { expiresAt: number; token: string }>();
+  const addresses = new Map<string, WorkerAddress>();
+  membership.onChange(() => addresses.clear());
+
+  const tokenFor = (workerId: string, expiresAt: number): string => {
+    const memo = tokens.get(workerId);
+    if (memo?.expiresAt === expiresAt) return memo.token;
+    const token = signToken({ workerId, expiresAt }, options.secret);
+    tokens.set(workerId, { expiresAt, token });
+    return token;
+  };
+
+  return (request) => {
+    const workerId = membership.routingTable().select(request.key, request.avoid);
+    if (workerId === undefined) return undefined;
+    const worker = membership.get(workerId)!;
+    const expiresAt = Math.ceil((request.now + options.tokenTtlSeconds * 1000) / 1000) * 1000;
+    const addressKey = `${request.protocol}|${request.hostname}|${worker.id}|${worker.index}|${worker.port}`;
+    let address = addresses.get(addressKey);
+    if (address === undefined) {
+      address = workerAddress(options.workerPublicUrl, { id: worker.id, index: worker.index, port: worker.port, hostname: request.hostname, protocol: request.protocol });
+      if (addresses.size >= ADDRESS_MEMO_MAX) addresses.clear();
+      addresses.set(addressKey, address);
+    }
+    return { workerId, url: address.url, path: address.path, token: tokenFor(workerId, expiresAt), expiresAt };
+  };
 }
