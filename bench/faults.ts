@@ -5,6 +5,7 @@
 // rolling restart. Bounded in count and time; loopback only (client i uses 127.0.x.y).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { clientAddress, httpGet } from '../src/testing/clients.js';
@@ -125,7 +126,7 @@ export function reportMarkdown(report: FaultReport): string {
 }
 
 // Run as a script: npm run faults.
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\/dist\//, '/dist/'))) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
     options: { clients: { type: 'string', default: '2000' }, workers: { type: 'string', default: '3' }, out: { type: 'string', default: join(PACKAGE_ROOT, 'bench', 'results', 'faults.json') } },
   });

@@ -1,0 +1,36 @@
+// Capacity and failover at smoke size, so they never rot. Shapes and the zero figures are
+// asserted; timings never are (the machine is shared and noisy).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { capacityMarkdown, runCapacity } from './capacity.js';
+import { failoverMarkdown, runFailover } from './failover.js';
+
+test('capacity (smoke size): memory figure, one row per step, every connection opened', { timeout: 90_000 }, async (t) => {
+  const result = await runCapacity({ maxConnections: 400, step: 200, p99LimitMs: 100_000, generators: 2, log: (line) => t.diagnostic(line) });
+  for (const line of capacityMarkdown(result).split('\n')) t.diagnostic(line);
+  assert.deepEqual(JSON.parse(JSON.stringify(result)), result, 'the result is plain JSON');
+  assert.equal(result.memory.connections, 400);
+  assert.ok(Number.isFinite(result.memory.bytesPerConnection));
+  // A limit no echo reaches: the ramp runs to the maximum, 0 (probes only), 200, 400.
+  assert.equal(result.stoppedBy, 'maximum');
+  assert.deepEqual(result.steps.map((s) => s.target), [0, 200, 400]);
+  for (const s of result.steps) {
+    assert.equal(s.open, s.target);
+    assert.equal(s.failed, 0);
+    assert.equal(s.echoFailed, 0);
+    assert.ok(s.echoes > 0 && s.p50Ms <= s.p99Ms, `step ${s.target}: echo figures`);
+    assert.equal(s.workerRssMiB.length, 2);
+  }
+  assert.equal(result.capacity, 400);
+});
+
+test('failover (smoke size): re-home figures, nobody else disturbed', { timeout: 120_000 }, async (t) => {
+  const result = await runFailover({ clients: 40, runs: 1, log: (line) => t.diagnostic(line) });
+  for (const line of failoverMarkdown(result).split('\n')) t.diagnostic(line);
+  assert.equal(result.runs.length, 1);
+  assert.ok(result.killedClients.min > 0, 'the killed worker had clients');
+  assert.ok(result.rehomeMsP50.median <= result.rehomeMsP99.median);
+  assert.equal(result.othersDisturbed, 0);
+  assert.equal(result.frontKillSessionsDropped, 0);
+  assert.equal(result.rollingRestartFailed, 0);
+});

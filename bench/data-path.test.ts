@@ -1,0 +1,47 @@
+// The data-path and connection benchmarks at smoke size, so they never rot: every system must start
+// (nginx included: a missing nginx fails here, it is not skipped) and really answer echoes. No timing
+// thresholds: on a shared machine the figures are for the report, not for a test.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connectMarkdown, runConnect } from './connect.js';
+import { dataPathMarkdown, runDataPath } from './data-path.js';
+import { SYSTEMS } from './peers/servers.js';
+
+test('data path (smoke size): all four systems answer acknowledged echoes over WebSocket and polling', { timeout: 120_000 }, async (t) => {
+  const result = await runDataPath({ wsClients: 10, pollingClients: 5, seconds: 1, runs: 1 });
+  t.diagnostic(`\n${dataPathMarkdown(result)}`);
+  assert.deepEqual(result.systems, [...SYSTEMS]);
+  assert.deepEqual(result.problems, []);
+  for (const transport of ['websocket', 'polling'] as const) {
+    const figures = result[transport];
+    assert.equal(figures.clients, transport === 'websocket' ? 10 : 5);
+    for (const name of SYSTEMS) {
+      const system = figures.systems[name];
+      assert.ok(system, `${name} ${transport} has figures`);
+      assert.ok(system.acks > 0, `${name} ${transport} acknowledged echoes`);
+      assert.equal(system.errors, 0, `${name} ${transport} errors: ${system.firstErrors.join('; ')}`);
+      assert.ok(system.p99Ms.median >= system.p50Ms.median);
+      assert.ok(system.serverCpuUsPerAck.median > 0, `${name} ${transport}: the CPU of its processes was counted`);
+      // Every client is accounted to a worker, e.g. "n0 5 / n1 5".
+      const counted = system.splits[0]!.split(' / ').reduce((sum, part) => sum + Number(part.split(' ')[1]), 0);
+      assert.equal(counted, figures.clients, `${name} ${transport} split ${system.splits[0]}`);
+    }
+    for (const peer of SYSTEMS.filter((n) => n !== 'sioroute')) assert.ok(Number.isFinite(figures.vs[peer]!.throughput.median), `ratio against ${peer}`);
+    assert.ok(Number.isFinite(figures.perWorkerVsBare!.median));
+  }
+  // nginx ip_hash must spread the clients' /24 networks over both upstreams, or it measures one process.
+  assert.equal(result.websocket.systems.nginx!.splits[0]!.split(' / ').length, 2);
+});
+
+test('connection setup (smoke size): every client of every system connects', { timeout: 120_000 }, async (t) => {
+  const result = await runConnect({ clients: 20, runs: 1 });
+  t.diagnostic(`\n${connectMarkdown(result)}`);
+  assert.deepEqual(result.systems, [...SYSTEMS]);
+  assert.deepEqual(result.problems, []);
+  for (const name of SYSTEMS) {
+    const figures = result.bySystem[name]!;
+    assert.equal(figures.failures, 0, `${name}: ${figures.firstErrors.join('; ')}`);
+    assert.ok(figures.seconds.median > 0);
+  }
+  for (const peer of SYSTEMS.filter((n) => n !== 'sioroute')) assert.ok(Number.isFinite(result.vs[peer]!.median));
+});

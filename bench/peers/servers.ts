@@ -1,0 +1,284 @@
+// The systems the data-path and connection benchmarks compare, each serving socket.io with the demo
+// `echo` on loopback:
+//   sioroute  the real cluster (front + 2 workers); clients resolve through the front, then connect
+//             straight to their worker with the token
+//   nginx     nginx ip_hash in front of 2 plain socket.io processes
+//   sticky    @socket.io/sticky: a primary relaying to 2 cluster workers
+//   bare      one plain socket.io process, the single-process baseline
+// Every child is killed on stop, and, as a last resort, when this process exits.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { WsEndpoint } from '../../src/client/protocol.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { resolveEndpoint } from '../../src/testing/clients.js';
+import { startCluster } from '../../src/testing/cluster-process.js';
+
+export const SYSTEMS = ['sioroute', 'nginx', 'sticky', 'bare'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+export const NGINX_PATH = '/usr/sbin/nginx';
+
+export type Endpoint = Pick<WsEndpoint, 'url' | 'path' | 'token'>;
+
+export interface RunningSystem {
+  readonly name: SystemName;
+  /** socket.io processes serving clients. */
+  readonly workers: number;
+  /** The processes whose trees (children included) make up the system, for CPU accounting. */
+  readonly pids: readonly number[];
+  /** Where a client at this source address connects (for sioroute: a GET /ws-endpoint first). */
+  endpoint(localAddress: string): Promise<Endpoint>;
+  stop(): Promise<void>;
+}
+
+// Last resort for a crash between start and stop: on exit, kill what is still running. Our own
+// children are spawned detached, so their group (nginx's workers, sticky's cluster workers) goes too;
+// sioroute's supervisor gets SIGTERM and stops its front and workers itself.
+const leftovers = new Map<number, () => unknown>();
+process.on('exit', () => {
+  for (const killNow of leftovers.values()) {
+    try {
+      killNow();
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function track(child: ChildProcess, killNow: () => unknown = () => process.kill(-child.pid!, 'SIGKILL')): ChildProcess {
+  if (child.pid !== undefined) {
+    const pid = child.pid;
+    leftovers.set(pid, killNow);
+    child.once('exit', () => leftovers.delete(pid));
+  }
+  return child;
+}
+
+/** SIGTERM, then SIGKILL to the whole group if it is still there after `graceMs`. */
+async function kill(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Start a node script of dist/bench/peers that prints one JSON line with its port. */
+async function startScript(script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = track(spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'peers', script), ...args], { stdio: ['pipe', 'pipe', 'inherit'], detached: true }));
+  try {
+    const [line] = (await Promise.race([
+      once(createInterface({ input: child.stdout! }), 'line'),
+      once(child, 'exit').then(([code]) => {
+        throw new Error(`${script} exited with ${String(code)} before printing its port`);
+      }),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`${script} printed no port within 20 s`)), 20_000).unref()),
+    ])) as [string];
+    return { child, port: (JSON.parse(line) as { port: number }).port };
+  } catch (error) {
+    await kill(child);
+    throw error;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const fixed = (name: SystemName, workers: number, pids: number[], url: string, stop: () => Promise<void>): RunningSystem => ({
+  name,
+  workers,
+  pids,
+  endpoint: async () => ({ url, path: '/socket.io', token: '' }),
+  stop,
+});
+
+async function startSioroute(): Promise<RunningSystem> {
+  const cluster = await startCluster({ env: { WORKERS: '2', RATE_LIMIT_PER_MINUTE: '1000000' }, timeoutMs: 60_000 });
+  track(cluster.process, () => cluster.process.kill('SIGTERM'));
+  return {
+    name: 'sioroute',
+    workers: cluster.workers.length,
+    pids: [cluster.process.pid!],
+    endpoint: (localAddress) => resolveEndpoint(cluster.frontUrl, localAddress),
+    stop: async () => {
+      await cluster.stop();
+    },
+  };
+}
+
+async function startBare(): Promise<RunningSystem> {
+  const { child, port } = await startScript('plain-worker.js', ['--port', '0', '--id', 'bare']);
+  return fixed('bare', 1, [child.pid!], `http://127.0.0.1:${port}`, () => kill(child));
+}
+
+async function startSticky(): Promise<RunningSystem> {
+  const { child, port } = await startScript('sticky-cluster.js', ['--workers', '2']);
+  return fixed('sticky', 2, [child.pid!], `http://127.0.0.1:${port}`, () => kill(child));
+}
+
+function nginxConf(dir: string, port: number, upstreams: number[]): string {
+  return `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes auto;
+worker_rlimit_nofile 19000;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  # "Connection: upgrade" only for WebSocket handshakes; empty otherwise, so polling requests can
+  # reuse the keepalive connections to the upstreams.
+  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
+  upstream socketio {
+    ip_hash;
+${upstreams.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
+    keepalive 256;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://socketio;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_buffering off;
+      proxy_read_timeout 120s;
+    }
+  }
+}
+`;
+}
+
+async function startNginx(): Promise<RunningSystem> {
+  if (!existsSync(NGINX_PATH)) {
+    throw new Error(`nginx is missing: ${NGINX_PATH} does not exist. The benchmark compares against nginx ip_hash and never skips it: apt-get install -y nginx`);
+  }
+  const cleanup: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  };
+  try {
+    const upstreams: number[] = [];
+    const pids: number[] = [];
+    for (const id of ['n0', 'n1']) {
+      const { child, port } = await startScript('plain-worker.js', ['--port', '0', '--id', id]);
+      cleanup.push(() => kill(child));
+      upstreams.push(port);
+      pids.push(child.pid!);
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'sioroute-bench-nginx-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    await mkdir(join(dir, 'logs'));
+    // nginx cannot listen on port 0 and tell us the port: take a free one, retry if it was taken meanwhile.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      await writeFile(join(dir, 'nginx.conf'), nginxConf(dir, port, upstreams));
+      const child = track(
+        spawn(NGINX_PATH, ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', `daemon off; pid ${dir}/nginx.pid; error_log stderr;`], { stdio: ['ignore', 'ignore', 'pipe'], detached: true }),
+      );
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      const deadline = Date.now() + 10_000;
+      while (child.exitCode === null && child.signalCode === null && !(await canConnect(port))) {
+        if (Date.now() > deadline) {
+          await kill(child);
+          throw new Error(`nginx did not accept connections within 10 s:\n${stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      if (child.exitCode === null && child.signalCode === null) {
+        cleanup.push(() => kill(child));
+        return fixed('nginx', 2, [child.pid!, ...pids], `http://127.0.0.1:${port}`, stop);
+      }
+      if (attempt >= 3 || !/Address already in use/.test(stderr)) throw new Error(`nginx exited at start (${child.exitCode ?? child.signalCode}):\n${stderr}`);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** CPU seconds (user + system) used so far by these processes and all their descendants (Linux /proc). */
+export function treeCpuSeconds(roots: readonly number[]): number {
+  let ticks = 0;
+  const pending = [...roots];
+  for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+    try {
+      // Fields after the command name, which may hold spaces: state is the 3rd, utime the 14th, stime the 15th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      for (const task of readdirSync(`/proc/${pid}/task`)) {
+        for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ')) if (child) pending.push(Number(child));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+export function startSystem(name: SystemName): Promise<RunningSystem> {
+  switch (name) {
+    case 'sioroute':
+      return startSioroute();
+    case 'nginx':
+      return startNginx();
+    case 'sticky':
+      return startSticky();
+    case 'bare':
+      return startBare();
+  }
+}
+
+/** Start several systems one after another; if one fails, the ones already up are stopped. */
+export async function startSystems(names: readonly SystemName[]): Promise<RunningSystem[]> {
+  const started: RunningSystem[] = [];
+  try {
+    for (const name of names) started.push(await startSystem(name));
+    return started;
+  } catch (error) {
+    await stopSystems(started);
+    throw error;
+  }
+}
+
+export async function stopSystems(systems: readonly RunningSystem[]): Promise<void> {
+  for (const system of [...systems].reverse()) await system.stop();
+}
+
+export function parseSystems(names: readonly string[] | undefined): SystemName[] {
+  if (!names) return [...SYSTEMS];
+  for (const name of names) if (!(SYSTEMS as readonly string[]).includes(name)) throw new Error(`unknown system "${name}": expected one of ${SYSTEMS.join(', ')}`);
+  if (!names.includes('sioroute')) throw new Error('the systems must include sioroute: every ratio is sioroute against a peer');
+  return names as SystemName[];
+}
