@@ -37,10 +37,18 @@ function nginxVersion(): string {
 
 const log = (line: string) => process.stdout.write(`bench: ${line}\n`);
 const started = Date.now();
+// Each section is bounded: a hang in one is a failed run with a reason, not a run that never ends.
+const SECTION_TIMEOUT_MS = 8 * 60_000;
 const section = async <T>(name: string, run: () => Promise<T>): Promise<{ result: T; seconds: number }> => {
   log(`${name}...`);
   const t0 = Date.now();
-  const result = await run();
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    run(),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${name} did not finish within ${SECTION_TIMEOUT_MS / 60_000} minutes`)), SECTION_TIMEOUT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
   const seconds = (Date.now() - t0) / 1000;
   log(`${name} done in ${seconds.toFixed(0)} s`);
   return { result, seconds };
@@ -52,8 +60,8 @@ const sizes = quick
 
 const routing = await section('routing quality', () => runRoutingQuality({ keys: sizes.keys, repeats: sizes.repeats, workerCounts: [2, 4, 8, 16, 64] }));
 const front = await section('front', () => runFrontThroughput({ durationSeconds: sizes.frontSeconds, runs: sizes.frontRuns, connections: 50 }));
-const dataPath = await section('data path', () => runDataPath({ wsClients: sizes.ws, pollingClients: sizes.polling, seconds: sizes.dataSeconds, runs: sizes.dataRuns }));
-const connect = await section('connection setup', () => runConnect({ clients: sizes.connects, runs: 3 }));
+const dataPath = await section('data path', () => runDataPath({ wsClients: sizes.ws, pollingClients: sizes.polling, seconds: sizes.dataSeconds, runs: sizes.dataRuns, log }));
+const connect = await section('connection setup', () => runConnect({ clients: sizes.connects, runs: 3, log }));
 const capacity = await section('capacity', () => runCapacity({ maxConnections: sizes.maxConnections, step: sizes.step, p99LimitMs: 100, generators: 3 }));
 const failover = await section('failover', () => runFailover({ clients: sizes.failoverClients, runs: sizes.failoverRuns }));
 
@@ -134,3 +142,6 @@ index and reading ids only for the winner.
 `;
 writeFileSync(join(PACKAGE_ROOT, 'bench', 'REPORT.md'), markdown);
 log(`report written to bench/REPORT.md in ${totalMinutes.toFixed(1)} minutes`);
+
+// Detached peer processes are cleaned up by their owners' exit hooks; nothing else may linger.
+process.exit(0);

@@ -47,12 +47,23 @@ export interface ConnectOptions {
   namespace?: string;
 }
 
+const CONNECT_TIMEOUT_MS = 15_000;
+
 /** Connect a socket.io client to an endpoint from a source address; resolves once connected. */
 export function connectTo(endpoint: Pick<WsEndpoint, 'url' | 'path' | 'token'>, options: ConnectOptions): Promise<DemoSocket> {
   const socket = openSocket(endpoint, options);
   return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
+    // socket.io-client bounds the transport handshake, not the namespace join after it: bound both.
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error(`not connected within ${CONNECT_TIMEOUT_MS} ms`));
+    }, CONNECT_TIMEOUT_MS);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
     socket.once('connect_error', (error) => {
+      clearTimeout(timer);
       socket.close();
       reject(error);
     });
