@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright';
+import type { Browser, BrowserContext, Page } from 'playwright';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { startCluster, type RunningCluster } from '../src/testing/cluster-process.js';
 import {
@@ -48,6 +48,22 @@ async function bodyData(page: Page, name: string): Promise<string | null> {
 
 async function text(page: Page, selector: string): Promise<string> {
   return (await page.locator(selector).textContent()) ?? '';
+}
+
+/**
+ * Open the page, wait until it is connected, and return it with its worker id and that worker's
+ * pid, checked against /status.json (tests signal that pid: it must be the cluster's own worker).
+ */
+async function openPageOnWorker(context: BrowserContext, frontUrl: string) {
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(`${frontUrl}/`, { waitUntil: 'load', timeout: WAIT_MS });
+  await waitConnected(page);
+  const workerId = (await bodyData(page, 'worker-id')) ?? '';
+  const pid = await waitWhoAmIPid(page);
+  const owner = (await getStatus(frontUrl)).list.find((w) => w.pid === pid);
+  assert.equal(owner?.id, workerId, `pid ${pid} is not the cluster's ${workerId}; refusing to signal it`);
+  return { page, errors, workerId, pid };
 }
 
 describe('demo page in Chromium', () => {
@@ -227,14 +243,7 @@ describe('demo page in Chromium', () => {
       }, 10);
     });
     try {
-      const page = await context.newPage();
-      const errors = collectPageErrors(page);
-      await page.goto(`${frontUrl}/`, { waitUntil: 'load', timeout: WAIT_MS });
-      await waitConnected(page);
-      const workerId = (await bodyData(page, 'worker-id')) ?? '';
-      const pid = await waitWhoAmIPid(page);
-      const owner = (await getStatus(frontUrl)).list.find((w) => w.pid === pid);
-      assert.equal(owner?.id, workerId, `pid ${pid} is not the cluster's ${workerId}; refusing to signal it`);
+      const { page, errors, workerId, pid } = await openPageOnWorker(context, frontUrl);
       const statesBefore = (await stateHistory(page)).length;
 
       process.kill(pid, 'SIGTERM');
@@ -261,14 +270,7 @@ describe('demo page in Chromium', () => {
     const context = await browser.newContext();
     await recordPageHistory(context);
     try {
-      const page = await context.newPage();
-      const errors = collectPageErrors(page);
-      await page.goto(`${frontUrl}/`, { waitUntil: 'load', timeout: WAIT_MS });
-      await waitConnected(page);
-      const oldWorkerId = (await bodyData(page, 'worker-id')) ?? '';
-      const oldPid = await waitWhoAmIPid(page);
-      const owner = (await getStatus(frontUrl)).list.find((w) => w.pid === oldPid);
-      assert.equal(owner?.id, oldWorkerId, `pid ${oldPid} is not the cluster's ${oldWorkerId}; refusing to kill it`);
+      const { page, errors, workerId: oldWorkerId, pid: oldPid } = await openPageOnWorker(context, frontUrl);
       const statesBefore = (await stateHistory(page)).length;
 
       const killedAt = Date.now();
@@ -300,13 +302,7 @@ describe('demo page in Chromium', () => {
     const { browser, frontUrl } = env();
     const context = await browser.newContext();
     try {
-      const page = await context.newPage();
-      await page.goto(`${frontUrl}/`, { waitUntil: 'load', timeout: WAIT_MS });
-      await waitConnected(page);
-      const workerId = (await bodyData(page, 'worker-id')) ?? '';
-      const pid = await waitWhoAmIPid(page);
-      const owner = (await getStatus(frontUrl)).list.find((w) => w.pid === pid);
-      assert.equal(owner?.id, workerId, `pid ${pid} is not the cluster's ${workerId}; refusing to stop it`);
+      const { page, workerId, pid } = await openPageOnWorker(context, frontUrl);
 
       // The worker stops answering with the emit on its way; then it dies. Its ack can only come from
       // the resend on the next worker.
