@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { clientAddress, connectClient, httpGet, resolveEndpoint, type DemoSocket } from '../src/testing/clients.js';
 import { startCluster, type RunningCluster } from '../src/testing/cluster-process.js';
 import type { GeneratorCommand, GeneratorReply } from './capacity-generator.js';
+import { percentile } from './stats.js';
 
 export interface CapacityOptions {
   maxConnections: number;
@@ -60,7 +61,6 @@ const ECHO_TIMEOUT_MS = 5_000;
 const STEP_DEADLINE_MS = 60_000;
 const MIB = 1024 * 1024;
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 

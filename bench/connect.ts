@@ -3,7 +3,7 @@
 // does). For sioroute that includes each client's GET /ws-endpoint at the front. All N stay
 // connected until the last one is up, so late batches meet a loaded server. Systems interleaved.
 import { performance } from 'node:perf_hooks';
-import { spread, type Spread } from './front-throughput.js';
+import { spread, type Spread } from './stats.js';
 import { closeAll, connectMany, Errors, fmt, int, LABELS, ratio } from './data-path.js';
 import { parseSystems, startSystems, stopSystems, type SystemName } from './peers/servers.js';
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { clientAddress, connectTo, type DemoSocket } from '../src/testing/clients.js';
-import { spread, type Spread } from './front-throughput.js';
+import { percentile, spread, type Spread } from './stats.js';
 import { parseSystems, startSystems, stopSystems, treeCpuSeconds, type RunningSystem, type SystemName } from './peers/servers.js';
 
 export type Transport = 'websocket' | 'polling';
@@ -61,7 +61,6 @@ export async function closeAll(sockets: DemoSocket[]): Promise<void> {
   await sleep(SETTLE_MS);
 }
 
-export const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 
 interface PhaseSample {
   acksPerSecond: number;

@@ -5,6 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runFaults, type FaultReport } from './faults.js';
+import { spread, type Spread } from './stats.js';
 
 export interface FailoverOptions {
   clients: number;
@@ -12,11 +13,6 @@ export interface FailoverOptions {
   /** @default 3, as the fault run's own default: two survivors show whether others are disturbed. */
   workers?: number;
   log?: (line: string) => void;
-}
-export interface Spread {
-  median: number;
-  min: number;
-  max: number;
 }
 export interface FailoverResult {
   clients: number;
@@ -33,10 +29,6 @@ export interface FailoverResult {
   seconds: number;
 }
 
-function spread(values: number[]): Spread {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { median: sorted[Math.floor((sorted.length - 1) / 2)] ?? 0, min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 };
-}
 
 export async function runFailover(options: FailoverOptions): Promise<FailoverResult> {
   const workers = options.workers ?? 3;

@@ -11,6 +11,7 @@ import { PACKAGE_ROOT } from '../src/paths.js';
 import { clientAddress, httpGet } from '../src/testing/clients.js';
 import { runCli, startCluster, type RunningCluster } from '../src/testing/cluster-process.js';
 import { RehomingClient } from '../src/testing/rehoming-client.js';
+import { percentile } from './stats.js';
 
 export interface FaultReport {
   clients: number;
@@ -21,7 +22,6 @@ export interface FaultReport {
   rollingRestart: { sent: number; acked: number; failed: number; seconds: number; moved: number; lost: number };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

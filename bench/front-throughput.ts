@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { join } from 'node:path';
+import { spread, type Spread } from './stats.js';
 
 export interface Sample {
   requestsPerSecond: number;
@@ -15,11 +16,6 @@ export interface Sample {
   non2xx: number;
 }
 
-export interface Spread {
-  median: number;
-  min: number;
-  max: number;
-}
 
 export interface FrontThroughputResult {
   durationSeconds: number;
@@ -30,12 +26,6 @@ export interface FrontThroughputResult {
   ratio: Spread;
 }
 
-export function spread(values: number[]): Spread {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0]!, max: sorted.at(-1)! };
-}
 
 async function load(url: string, durationSeconds: number, connections: number): Promise<Sample> {
   let n = 0;
