@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // The command line, and the only place that reads process.env, installs signal handlers and exits.
 //   sioroute [start] [--flag value ...]    supervisor + front + workers on this machine
+//   sioroute front | worker [...]          one front or one worker as a service of its own
 // Children forked by the supervisor run this same file with SIOROUTE_ROLE set.
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, readRawSettings, redactedConfig } from './config/load-config.js';
+import { ConfigError, formatIssue, loadConfig, readRawSettings, redactedConfig } from './config/load-config.js';
 import { SETTINGS, type Config } from './config/settings.js';
+import { commandIssues, workerIndexFrom, type Command } from './config/command-settings.js';
+import { runStandaloneFront } from './front/standalone-front.js';
+import { defaultWorkerId, runStandaloneWorker } from './worker/standalone-worker.js';
 import { runFrontProcess } from './front/front-process.js';
 import { createLogger } from './logger.js';
 import { CLI_PATH } from './paths.js';
@@ -35,6 +39,8 @@ function usage(): string {
   return [
     'Usage: sioroute [start] [options]     run the supervisor, the front and the workers',
     '       sioroute restart [--port N]    rolling restart of the workers of a running sioroute',
+    '       sioroute front [options]       one front as a service of its own (needs ROUTING_SECRET and REDIS_URL or WORKER_URLS)',
+    '       sioroute worker [options]      one worker as a service of its own (needs ROUTING_SECRET; REDIS_URL to register and broadcast)',
     '',
     'Starts a supervisor, one front (the page and GET /ws-endpoint) and N socket.io workers on this',
     'machine. Every option is also an environment variable; options win over the environment.',
@@ -53,18 +59,88 @@ function fail(code: number, lines: string): never {
 }
 
 /** Settings, or exit 2 with one line per bad setting. */
-function loadConfigOrExit(raw: ReturnType<typeof readRawSettings>): Config {
+function loadConfigOrExit(raw: ReturnType<typeof readRawSettings>, command?: Command): Config {
   try {
-    return loadConfig(raw);
+    const config = loadConfig(raw);
+    const issues = command ? commandIssues(command, config, raw.sources) : [];
+    if (issues.length > 0) throw new ConfigError(issues);
+    return config;
   } catch (error) {
     if (error instanceof ConfigError) fail(EXIT_CONFIG, error.message);
     throw error;
   }
 }
 
+function refuseExtraArguments(rest: readonly string[], command: string): void {
+  const unknown = rest[0];
+  if (unknown !== undefined) fail(EXIT_CONFIG, `unknown option ${unknown} for ${command} (see sioroute --help)`);
+}
+
+/** SIGTERM/SIGINT run `leave` once (a second signal exits at once); exit 0 when it is done, bounded. */
+function exitAfter(leave: () => Promise<void>, boundMs: number, logger: ReturnType<typeof createLogger>): void {
+  let leaving = false;
+  const onSignal = (signal: string) => {
+    if (leaving) process.exit(EXIT_FAILURE);
+    leaving = true;
+    logger.info({ signal }, 'stopping');
+    setTimeout(() => process.exit(0), boundMs).unref();
+    leave().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+}
+
+/** `sioroute front`: membership from Redis or WORKER_URLS, no supervisor. */
+async function runFrontCommand(raw: ReturnType<typeof readRawSettings>): Promise<void> {
+  refuseExtraArguments(raw.rest.slice(1), 'front');
+  const config = loadConfigOrExit(raw, 'front');
+  const logger = createLogger(config.logLevel, { role: 'front' });
+  logger.info({ config: redactedConfig(config) }, 'starting');
+  let front: Awaited<ReturnType<typeof runStandaloneFront>>;
+  try {
+    front = await runStandaloneFront({ config, secret: config.routingSecret!, logger });
+  } catch (error) {
+    fail(EXIT_FAILURE, `cannot start: ${(error as Error).message}`);
+  }
+  exitAfter(() => front.close(), CHILD_CLOSE_TIMEOUT_MS, logger);
+  const frontUrl = `http://${loopbackFor(config.host)}:${front.port}`;
+  logger.info({ frontUrl, frontPort: front.port, workers: front.membership.list().map((w) => w.id) }, `sioroute front ready: open ${frontUrl}/`);
+}
+
+/** `sioroute worker`: one worker; SIGTERM or SIGINT drains it (a second signal exits at once). */
+async function runWorkerCommand(raw: ReturnType<typeof readRawSettings>): Promise<void> {
+  refuseExtraArguments(raw.rest.slice(1), 'worker');
+  const config = loadConfigOrExit(raw, 'worker');
+  const index = workerIndexFrom(config, process.env);
+  if (typeof index !== 'number') fail(EXIT_CONFIG, formatIssue(index));
+  if (config.workerBasePort !== 0 && config.workerBasePort + index > 65535) {
+    fail(EXIT_CONFIG, formatIssue({ setting: 'WORKER_INDEX', shown: String(index), expected: `expected WORKER_BASE_PORT + WORKER_INDEX <= 65535 (WORKER_BASE_PORT is ${config.workerBasePort})` }));
+  }
+  const id = config.workerId ?? defaultWorkerId(index);
+  const logger = createLogger(config.logLevel, { role: 'worker', workerId: id });
+  logger.info({ config: redactedConfig(config) }, 'starting');
+  if (!config.redisUrl) logger.warn('REDIS_URL is unset: this worker registers nowhere (list it in the front\'s WORKER_URLS) and broadcasts stay within it');
+  let worker: Awaited<ReturnType<typeof runStandaloneWorker>>;
+  try {
+    worker = await runStandaloneWorker({ config, secret: config.routingSecret!, logger, id, index });
+  } catch (error) {
+    fail(EXIT_FAILURE, `cannot start: ${(error as Error).message}`);
+  }
+  exitAfter(() => worker.drain(), config.drainSeconds * 1000 + CHILD_CLOSE_TIMEOUT_MS, logger);
+  logger.info({ workerId: id, index, port: worker.port, publicUrl: worker.record().publicUrl, weight: config.workerWeight }, 'sioroute worker ready');
+}
+
 async function runPrimary(): Promise<void> {
   const raw = readRawSettings(process.env, process.argv.slice(2));
   if (raw.rest[0] === 'restart') return runRestartCommand(raw);
+  if (raw.rest[0] === 'front') return runFrontCommand(raw);
+  if (raw.rest[0] === 'worker') return runWorkerCommand(raw);
   const rest = raw.rest.filter((arg) => arg !== 'start');
   if (rest.includes('--help') || rest.includes('-h') || rest.includes('help')) {
     process.stdout.write(`${usage()}\n`);
@@ -72,9 +148,9 @@ async function runPrimary(): Promise<void> {
   }
   const unknown = rest.find(() => true);
   if (unknown !== undefined) {
-    fail(EXIT_CONFIG, unknown.startsWith('-') ? `unknown option ${unknown} (see sioroute --help)` : `unknown command ${JSON.stringify(unknown)}: expected start (see sioroute --help)`);
+    fail(EXIT_CONFIG, unknown.startsWith('-') ? `unknown option ${unknown} (see sioroute --help)` : `unknown command ${JSON.stringify(unknown)}: expected start, front, worker or restart (see sioroute --help)`);
   }
-  const config = loadConfigOrExit(raw);
+  const config = loadConfigOrExit(raw, 'start');
   const logger = createLogger(config.logLevel, { role: 'supervisor' });
   logger.info({ config: redactedConfig(config) }, 'starting');
   if (config.redisUrl) logger.warn('REDIS_URL is set, but the embedded mode keeps membership in the supervisor and does not use Redis');

@@ -87,3 +87,33 @@ export function boolean(raw: string): boolean {
   if (['0', 'false', 'no', 'off'].includes(value)) return false;
   throw new ParseProblem('expected true or false');
 }
+
+export function workerUrls(raw: string): string[] {
+  const entries = list(raw);
+  if (entries.length === 0) throw new ParseProblem('expected a comma-separated list of worker base URLs such as http://10.0.0.2:3131');
+  return entries.map((entry) => {
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new ParseProblem(`expected a comma-separated list of worker base URLs such as http://10.0.0.2:3131; "${entry}" is not a URL`);
+    }
+    if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash) {
+      throw new ParseProblem(`expected http(s) base URLs without query or fragment; "${entry}" is not one`);
+    }
+    return url.href.replace(/\/+$/, '');
+  });
+}
+
+/** Worker ids go into tokens, logs and Redis keys: a short, plain alphabet. */
+export function workerId(raw: string): string {
+  const value = raw.trim();
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(value)) throw new ParseProblem('expected 1 to 64 characters from A-Z a-z 0-9 _ - (starting with a letter or digit)');
+  return value;
+}
+
+export function weight(raw: string): number {
+  const value = Number(raw.trim());
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw.trim()) || !(value > 0) || value > 1000) throw new ParseProblem('expected a number greater than 0 and at most 1000, e.g. 1 or 2.5');
+  return value;
+}

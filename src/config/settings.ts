@@ -40,6 +40,14 @@ export interface Config {
   readonly drainSeconds: number;
   /** Path of a module exporting `register(io, context)`; undefined runs the demo. @default undefined */
   readonly handlers: string | undefined;
+  /** `sioroute front` without Redis: the workers' internal base URLs, probed on /healthz. @default [] */
+  readonly workerUrls: readonly string[];
+  /** `sioroute worker`: its stable id (routing hashes on it). @default '{machine host name}-w{index}' */
+  readonly workerId: string | undefined;
+  /** `sioroute worker`: its index ({index}, port = WORKER_BASE_PORT + index); NODE_APP_INSTANCE under pm2. @default 0 */
+  readonly workerIndex: number | undefined;
+  /** Share of clients relative to other workers (2 takes twice as many as 1). @default 1 */
+  readonly workerWeight: number;
 }
 
 export interface SettingSpec<K extends keyof Config = keyof Config> {
@@ -92,4 +100,8 @@ export const SETTINGS = [
       return raw.trim();
     },
   }),
+  setting({ key: 'workerUrls', env: 'WORKER_URLS', flag: '--worker-urls', description: '`sioroute front` without Redis: internal base URLs of the workers, probed on /healthz every second', defaultText: 'unset', defaultValue: () => [], parse: parse.workerUrls }),
+  setting({ key: 'workerId', env: 'WORKER_ID', flag: '--worker-id', description: '`sioroute worker`: stable id of this worker, unique across hosts (routing hashes on it)', defaultText: '{machine host name}-w{index}', defaultValue: () => undefined, parse: parse.workerId }),
+  setting({ key: 'workerIndex', env: 'WORKER_INDEX', flag: '--worker-index', description: '`sioroute worker`: index of this worker ({index}; it listens on WORKER_BASE_PORT + index)', defaultText: 'NODE_APP_INSTANCE under pm2, else 0', defaultValue: () => undefined, parse: parse.integer(0, 65535) }),
+  setting({ key: 'workerWeight', env: 'WORKER_WEIGHT', flag: '--worker-weight', description: 'share of new clients relative to other workers (2 takes twice as many as 1)', defaultText: '1', defaultValue: () => 1, parse: parse.weight }),
 ] as const satisfies readonly SettingSpec[];

@@ -39,6 +39,11 @@ export interface FrontOptions {
   readonly requestTimeoutMs?: number;
   /** When to turn requests away with 503 OVERLOADED. @default see LoadGuardOptions */
   readonly loadGuard?: LoadGuardOptions;
+  /**
+   * Whether the CSP names the embedded supervisor's worker slots (w0..w{WORKERS-1} on the front's
+   * template) before they join; false for a front whose workers are separate services. @default true
+   */
+  readonly embeddedSlots?: boolean;
 }
 
 const WORKER_ID = '^[A-Za-z0-9_-]{1,64}$';
@@ -149,12 +154,15 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     const cacheKey = `${protocol}://${hostname}`;
     let sources = sourcesCache.get(cacheKey);
     if (sources === undefined) {
-      const slots = new Map<number, string>();
-      for (let index = 0; index < config.workers; index++) slots.set(index, `w${index}`);
-      for (const w of membership.list()) slots.set(w.index, w.id);
+      // Embedded slots fill the front's template; separate workers bring their own.
+      const slots = new Map<string, { id: string; index: number; template: string }>();
+      if (options.embeddedSlots !== false) {
+        for (let index = 0; index < config.workers; index++) slots.set(`w${index}`, { id: `w${index}`, index, template: config.workerPublicUrl });
+      }
+      for (const w of membership.list()) slots.set(w.id, { id: w.id, index: w.index, template: w.publicUrl ?? config.workerPublicUrl });
       const set = new Set<string>();
-      for (const [index, id] of slots) {
-        const source = workerSource(config.workerPublicUrl, { id, index, hostname, protocol });
+      for (const { id, index, template } of slots.values()) {
+        const source = workerSource(template, { id, index, hostname, protocol });
         set.add(source);
         set.add(source.replace(/^http/, 'ws'));
       }

@@ -48,10 +48,11 @@ export function createEndpointResolver(options: EndpointResolverOptions): (reque
     if (workerId === undefined) return undefined;
     const worker = membership.get(workerId)!;
     const expiresAt = Math.ceil((request.now + options.tokenTtlSeconds * 1000) / 1000) * 1000;
-    const addressKey = `${request.protocol}|${request.hostname}|${worker.id}|${worker.index}|${worker.port}`;
+    // Cleared on every membership change, so a worker's id names one index, port and template here.
+    const addressKey = `${request.protocol}|${request.hostname}|${worker.id}`;
     let address = addresses.get(addressKey);
     if (address === undefined) {
-      address = workerAddress(options.workerPublicUrl, { id: worker.id, index: worker.index, port: worker.port, hostname: request.hostname, protocol: request.protocol });
+      address = workerAddress(worker.publicUrl ?? options.workerPublicUrl, { id: worker.id, index: worker.index, port: worker.port, hostname: request.hostname, protocol: request.protocol });
       if (addresses.size >= ADDRESS_MEMO_MAX) addresses.clear();
       addresses.set(addressKey, address);
     }

@@ -17,6 +17,16 @@ export interface WorkerInfo {
   readonly startedAt: number;
   /** Epoch ms of the last heartbeat. */
   readonly lastSeenAt: number;
+  /**
+   * The worker's own address template ({id} {index} {port} already filled) when it runs as a
+   * separate service; the front's WORKER_PUBLIC_URL applies when absent (embedded mode).
+   */
+  readonly publicUrl?: string;
+}
+
+/** What the routing table, the handed-out addresses or the page's CSP depend on. */
+function routingDiffers(a: WorkerInfo, b: WorkerInfo): boolean {
+  return a.state !== b.state || a.weight !== b.weight || a.port !== b.port || a.index !== b.index || a.publicUrl !== b.publicUrl;
 }
 
 export class Membership {
@@ -41,17 +51,22 @@ export class Membership {
   upsert(worker: WorkerInfo): void {
     const previous = this.#workers.get(worker.id);
     this.#workers.set(worker.id, worker);
-    if (!previous || previous.state !== worker.state || previous.weight !== worker.weight) this.#changed();
+    if (!previous || routingDiffers(previous, worker)) this.#changed();
   }
 
   remove(id: string): void {
     if (this.#workers.delete(id)) this.#changed();
   }
 
-  /** Replace everything (a mirror receiving a snapshot). */
+  /** Replace everything (a mirror receiving a snapshot); listeners hear of it only when routing changes. */
   replace(workers: readonly WorkerInfo[]): void {
-    this.#workers = new Map(workers.map((w) => [w.id, w]));
-    this.#changed();
+    const next = new Map(workers.map((w) => [w.id, w]));
+    const changed = next.size !== this.#workers.size || [...next.values()].some((w) => {
+      const previous = this.#workers.get(w.id);
+      return !previous || routingDiffers(previous, w);
+    });
+    this.#workers = next;
+    if (changed) this.#changed();
   }
 
   /** Called after every change of the routable set. */

@@ -49,6 +49,14 @@ export function workerSource(template: string, values: Omit<WorkerAddressValues,
   return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+/i.exec(filled)?.[0].toLowerCase() ?? '';
 }
 
+/**
+ * A worker's own address template: what it knows about itself ({id} {index} {port}) filled in,
+ * {hostname} and {protocol} left for the front to fill from the request it serves.
+ */
+export function bindWorkerTemplate(template: string, values: { id: string; index: number; port: number }): string {
+  return template.replace(/\{(id|index|port)\}/g, (_, name: 'id' | 'index' | 'port') => String(values[name]));
+}
+
 export function workerAddress(template: string, values: WorkerAddressValues): WorkerAddress {
   const url = new URL(fill(template, values));
   const prefix = url.pathname.replace(/\/+$/, '');

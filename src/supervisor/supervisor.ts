@@ -216,7 +216,7 @@ export class Supervisor {
       case 'worker-ready':
         this.membership.upsert({
           id: slot.id, index: slot.index, port: message.port, pid: message.pid, state: 'ready',
-          weight: 1, clients: 0, startedAt: now, lastSeenAt: now,
+          weight: this.#opts.config.workerWeight, clients: 0, startedAt: now, lastSeenAt: now,
         });
         this.#markReady(slot);
         this.#opts.logger.info({ workerId: slot.id, port: message.port, pid: message.pid }, 'worker ready');

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { CLI_PATH } from '../paths.js';
+import { killQuietly, spawnCli } from './cli-process.js';
 
 export interface RunningCluster {
   readonly frontUrl: string;
@@ -30,58 +31,20 @@ export async function startCluster(options: StartOptions = {}): Promise<RunningC
   const env = { ...process.env, PORT: '0', WORKER_BASE_PORT: '0', WORKERS: '2', LOG_LEVEL: 'info', ...options.env };
   // The ready information comes from info-level log lines.
   if (!READY_LEVELS.has(env.LOG_LEVEL)) throw new Error(`startCluster needs LOG_LEVEL info, debug or trace, not ${env.LOG_LEVEL}`);
-  const child = spawn(process.execPath, [CLI_PATH, 'start', ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const watchers = new Set<(entry: Record<string, unknown>) => void>();
-  const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line) continue;
-      lines.push(line);
-      let entry: Record<string, unknown> | undefined;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      for (const watcher of watchers) watcher(entry);
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-
-  const waitForLog = (match: (entry: Record<string, unknown>) => boolean, timeoutMs = 15_000) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        watchers.delete(watcher);
-        reject(new Error(`no matching log line within ${timeoutMs} ms; last lines:\n${lines.slice(-10).join('\n')}`));
-      }, timeoutMs);
-      const watcher = (entry: Record<string, unknown>) => {
-        if (!match(entry)) return;
-        clearTimeout(timer);
-        watchers.delete(watcher);
-        resolve(entry);
-      };
-      watchers.add(watcher);
-    });
+  const cli = spawnCli(['start', ...(options.args ?? [])], env);
+  const { process: child, lines, waitForLog } = cli;
 
   const timeoutMs = options.timeoutMs ?? 20_000;
   let ready: Record<string, unknown>;
   let front: Record<string, unknown>;
   try {
-    const exited = once(child, 'exit').then(([code]) => {
-      throw new Error(`sioroute exited with ${String(code)} before it was ready:\n${lines.join('\n')}`);
-    });
     [ready, front] = await Promise.race([
       Promise.all([waitForLog((e) => typeof e.frontUrl === 'string', timeoutMs), waitForLog((e) => e.msg === 'front ready', timeoutMs)]),
-      exited,
+      cli.exited,
     ]);
-    exited.catch(() => {});
   } catch (error) {
     // Never leave a half-started cluster behind a failed start.
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
+    await killQuietly(child);
     throw error;
   }
 
@@ -93,13 +56,7 @@ export async function startCluster(options: StartOptions = {}): Promise<RunningC
     process: child,
     lines,
     waitForLog,
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      const exit = once(child, 'exit');
-      child.kill('SIGTERM');
-      const [code] = await exit;
-      return code as number | null;
-    },
+    stop: () => cli.stop(),
   };
 }
 

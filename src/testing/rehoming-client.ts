@@ -56,7 +56,9 @@ export class RehomingClient {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(2000, 100 * 2 ** attempt)));
       if (attempt > 40) throw new Error(`${this.localAddress}: could not reconnect after ${attempt} attempts`);
       try {
-        const endpoint = await resolveEndpoint(this.frontUrl, this.localAddress, attempt === 0 ? avoid : undefined);
+        // Like the browser client: avoid the worker that failed last.
+        const endpoint = await resolveEndpoint(this.frontUrl, this.localAddress, avoid);
+        avoid = endpoint.workerId;
         const socket = await connectTo(endpoint, { localAddress: this.localAddress, transports: this.transports });
         if (this.#closed) {
           socket.close();

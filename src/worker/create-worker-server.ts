@@ -11,6 +11,7 @@ import { isOriginAllowed } from './origin-policy.js';
 import type { RegisterHandlers, WorkerContext } from './worker-context.js';
 import { SOCKET_IO_PATH } from '../routing/worker-address.js';
 import { DRAIN_EVENT, type AdmissionErrorCode } from '../client/protocol.js';
+import type { WorkerRecord } from '../registry/worker-record.js';
 
 /** After the last client of a drain was let go, how long to wait for its notice to be delivered. */
 const DRAIN_FLUSH_MS = 2000;
@@ -36,6 +37,8 @@ export interface WorkerServerOptions {
   /** Listen with `exclusive: true` so cluster workers own their port (no round-robin via the primary). @default true */
   readonly exclusive?: boolean;
   readonly onRefused?: (code: AdmissionErrorCode) => void;
+  /** What /healthz says about this worker when it runs as a separate service (fronts probe it). */
+  readonly record?: () => WorkerRecord;
 }
 
 export interface WorkerServer {
@@ -65,7 +68,7 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     // socket.io answers its own path before this handler; anything else is a small JSON answer.
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: 'ok', workerId: options.workerId, clients: io.engine.clientsCount }));
+      res.end(JSON.stringify({ status: 'ok', workerId: options.workerId, clients: io.engine.clientsCount, worker: options.record?.() }));
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' });
