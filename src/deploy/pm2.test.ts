@@ -1,0 +1,91 @@
+// The shipped ecosystem.config.cjs under pm2 from npm: a front and two workers as pm2 apps,
+// worker ports from NODE_APP_INSTANCE, Redis membership and broadcast, a pm2 restart that drains.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { PACKAGE_ROOT } from '../paths.js';
+import { clientAddress, connectClient, httpGet, type DemoSocket } from '../testing/clients.js';
+import { freePort } from '../testing/free-port.js';
+import { startRedis, type RunningRedis } from '../testing/redis-server.js';
+
+const run = promisify(execFile);
+
+interface StatusJson {
+  list: { id: string; index: number; port: number; pid: number; state: string }[];
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('pm2 with ecosystem.config.cjs', () => {
+  let redis: RunningRedis;
+  const pm2Home = mkdtempSync(join(tmpdir(), 'sioroute-pm2-'));
+  let env: NodeJS.ProcessEnv;
+  let frontUrl: string;
+  const pm2 = (...args: string[]) => run('npx', ['--no-install', 'pm2', ...args], { cwd: PACKAGE_ROOT, env, timeout: 60_000 });
+
+  before(async () => {
+    redis = await startRedis();
+    const port = await freePort();
+    const basePort = await freePort();
+    frontUrl = `http://127.0.0.1:${port}`;
+    env = {
+      ...process.env, PM2_HOME: pm2Home, ROUTING_SECRET: 'pm2-test-secret-of-at-least-32-bytes!!', REDIS_URL: redis.url,
+      PORT: String(port), WORKER_BASE_PORT: String(basePort), WORKERS: '2', DRAIN_SECONDS: '1',
+    };
+    await pm2('start', 'ecosystem.config.cjs');
+  });
+
+  after(async () => {
+    await pm2('kill').catch(() => {});
+    rmSync(pm2Home, { recursive: true, force: true });
+    await redis?.stop();
+  });
+
+  test('the front routes to both pm2 instances, each on WORKER_BASE_PORT + NODE_APP_INSTANCE; chat crosses them', async () => {
+    const status = await waitFor('two ready workers', async () => {
+      const s = (await httpGet(`${frontUrl}/status.json`)).json<StatusJson>();
+      return s.list.filter((w) => w.state === 'ready').length === 2 ? s : undefined;
+    });
+    const base = Number(env.WORKER_BASE_PORT);
+    assert.deepEqual(status.list.map((w) => [w.index, w.port]).sort(), [[0, base], [1, base + 1]]);
+
+    const sockets: { socket: DemoSocket; workerId: string }[] = [];
+    for (let i = 0; i < 40 && new Set(sockets.map((s) => s.workerId)).size < 2; i++) {
+      const { socket, endpoint } = await connectClient(frontUrl, clientAddress(800 + i));
+      sockets.push({ socket, workerId: endpoint.workerId });
+    }
+    try {
+      const a = sockets[0]!;
+      const b = sockets.find((s) => s.workerId !== a.workerId)!;
+      assert.ok(b, 'clients on both workers');
+      const heard = new Promise<string>((resolve) => b.socket.once('chat:message', (m) => resolve(m.text)));
+      await a.socket.timeout(5000).emitWithAck('chat:send', 'via pm2');
+      assert.equal(await heard, 'via pm2');
+    } finally {
+      for (const s of sockets) s.socket.close();
+    }
+  });
+
+  test('pm2 restart drains each worker (SIGINT): it leaves routing, comes back with the same id and port', async () => {
+    const before = (await httpGet(`${frontUrl}/status.json`)).json<StatusJson>().list;
+    await pm2('restart', 'sioroute-worker');
+    const after = await waitFor('both workers replaced and ready', async () => {
+      const list = (await httpGet(`${frontUrl}/status.json`)).json<StatusJson>().list;
+      const replaced = before.every((old) => list.some((w) => w.id === old.id && w.port === old.port && w.pid !== old.pid && w.state === 'ready'));
+      return replaced ? list : undefined;
+    });
+    assert.equal(after.length, 2);
+  });
+});
