@@ -4,6 +4,7 @@
 import { pino } from 'pino';
 import { loadConfig, readRawSettings } from '../src/config/load-config.js';
 import { buildFrontApp } from '../src/front/build-front-app.js';
+import { createRateLimiter } from '../src/front/rate-limit.js';
 import { Membership } from '../src/registry/membership.js';
 
 const now = Date.now();
@@ -25,6 +26,14 @@ const app = await buildFrontApp({
 const constant = { workerId: 'w0', url: 'http://127.0.0.1:3131', path: '/socket.io', token: 'x'.repeat(86), expiresAt: now };
 app.get('/bench-constant', async (_request, reply) => {
   reply.header('cache-control', 'no-store');
+  return constant;
+});
+// The same constant behind the front's rate limiter (same code, same settings, keyed by the
+// client address as /ws-endpoint keys it): how much of the gap the limiter is.
+const limiter = createRateLimiter({ max: config.rateLimitPerMinute, windowMs: 60_000, maxKeys: 100_000 });
+app.get('/bench-constant-limited', async (request, reply) => {
+  reply.header('cache-control', 'no-store');
+  if (limiter.hit(request.ip, Date.now()) !== 0) return reply.code(429).send({ code: 'RATE_LIMITED' });
   return constant;
 });
 await app.listen({ host: '127.0.0.1', port: 0 });

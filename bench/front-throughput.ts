@@ -17,13 +17,18 @@ export interface Sample {
 }
 
 
+type Route = 'wsEndpoint' | 'constant' | 'constantLimited';
+const PATHS: Record<Route, string> = { wsEndpoint: '/ws-endpoint', constant: '/bench-constant', constantLimited: '/bench-constant-limited' };
+
 export interface FrontThroughputResult {
   durationSeconds: number;
   connections: number;
   runs: number;
-  routes: Record<'wsEndpoint' | 'constant', { requestsPerSecond: Spread; p99Ms: Spread; non2xx: number }>;
+  routes: Record<Route, { requestsPerSecond: Spread; p99Ms: Spread; non2xx: number }>;
   /** ws-endpoint requests per second over the constant route's, median of the per-run ratios. */
   ratio: Spread;
+  /** The rate-limited constant route over the plain one: what the limiter alone costs. */
+  limiterRatio: Spread;
 }
 
 
@@ -59,14 +64,13 @@ export async function runFrontThroughput(options: { durationSeconds: number; run
     ])) as [string];
     const { port } = JSON.parse(line) as { port: number };
     const base = `http://127.0.0.1:${port}`;
+    const routes = Object.keys(PATHS) as Route[];
     // Warm-up, not measured.
-    await load(`${base}/ws-endpoint`, 1, options.connections);
-    await load(`${base}/bench-constant`, 1, options.connections);
-    const samples: Record<'wsEndpoint' | 'constant', Sample[]> = { wsEndpoint: [], constant: [] };
+    for (const route of routes) await load(`${base}${PATHS[route]}`, 1, options.connections);
+    const samples: Record<Route, Sample[]> = { wsEndpoint: [], constant: [], constantLimited: [] };
     for (let run = 0; run < options.runs; run++) {
-      // Alternate, so a slow phase of the machine hits both routes alike.
-      samples.wsEndpoint.push(await load(`${base}/ws-endpoint`, options.durationSeconds, options.connections));
-      samples.constant.push(await load(`${base}/bench-constant`, options.durationSeconds, options.connections));
+      // Alternate, so a slow phase of the machine hits every route alike.
+      for (const route of routes) samples[route].push(await load(`${base}${PATHS[route]}`, options.durationSeconds, options.connections));
     }
     const summary = (list: Sample[]) => ({
       requestsPerSecond: spread(list.map((s) => s.requestsPerSecond)),
@@ -77,8 +81,9 @@ export async function runFrontThroughput(options: { durationSeconds: number; run
       durationSeconds: options.durationSeconds,
       connections: options.connections,
       runs: options.runs,
-      routes: { wsEndpoint: summary(samples.wsEndpoint), constant: summary(samples.constant) },
+      routes: { wsEndpoint: summary(samples.wsEndpoint), constant: summary(samples.constant), constantLimited: summary(samples.constantLimited) },
       ratio: spread(samples.wsEndpoint.map((s, i) => s.requestsPerSecond / samples.constant[i]!.requestsPerSecond)),
+      limiterRatio: spread(samples.constantLimited.map((s, i) => s.requestsPerSecond / samples.constant[i]!.requestsPerSecond)),
     };
   } finally {
     server.kill('SIGKILL');
@@ -95,7 +100,9 @@ export function frontThroughputMarkdown(r: FrontThroughputResult): string {
     '| --- | --- | --- | --- |',
     row('`GET /ws-endpoint` (hash + token)', r.routes.wsEndpoint),
     row('constant JSON, same app', r.routes.constant),
+    row('constant JSON behind the same rate limit', r.routes.constantLimited),
     '',
     `Ratio /ws-endpoint : constant = **${r.ratio.median.toFixed(2)}x** (${r.ratio.min.toFixed(2)}-${r.ratio.max.toFixed(2)}); target at least 0.8x.`,
+    `The rate limit alone: constant behind it : constant = ${r.limiterRatio.median.toFixed(2)}x (${r.limiterRatio.min.toFixed(2)}-${r.limiterRatio.max.toFixed(2)}).`,
   ].join('\n');
 }

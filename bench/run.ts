@@ -135,8 +135,11 @@ list on every answer, proxy-addr run twice (for the rate limiter and the route),
 Measured on the way (one run each, 3 x 3 s, 50 connections, while other benchmarks were running,
 so only the ratio is meaningful): /ws-endpoint to constant ratio 0.62x before these changes and
 0.63-0.67x after, while the constant route itself got faster from the CSP cache; without the rate
-limiter on /ws-endpoint the ratio is 0.82x: \`@fastify/rate-limit\` is the largest remaining cost,
-and @fastify/helmet rebuilds its middleware on every request (both routes pay for that).
+limiter on /ws-endpoint the ratio is 0.82x: \`@fastify/rate-limit\` was the largest remaining cost
+(async hooks, a promise per store call, LRU bookkeeping), and @fastify/helmet rebuilds its
+middleware on every request (both routes pay for that). The limiter is now a fixed-window counter
+checked synchronously in the route (src/front/rate-limit.ts); the table above has a third row, a
+constant route behind that same limiter, so its cost stays visible.
 The rendezvous lookup went from 216 to about 150 ns at 16 workers by skipping an avoided worker by
 index and reading ids only for the winner.
 `;

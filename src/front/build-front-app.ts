@@ -2,11 +2,10 @@
 // in the page or as JSON. A factory with injected membership, secret and clock; src/cli.ts listens.
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
 import { Eta } from 'eta';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -19,6 +18,7 @@ import { createEndpointResolver } from './endpoint-answer.js';
 import { errorBody, rawErrorResponse, type FrontErrorCode } from './errors.js';
 import { jsonForScript } from './json-in-script.js';
 import { registerLoadGuard, type LoadGuardOptions } from './load-guard.js';
+import { createRateLimiter } from './rate-limit.js';
 import { healthOf, statusOf } from './status.js';
 
 export type FrontConfig = Pick<
@@ -49,6 +49,8 @@ export interface FrontOptions {
 const WORKER_ID = '^[A-Za-z0-9_-]{1,64}$';
 const SAFE_HOSTNAME = /^([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$|^\[[0-9A-Fa-f:.]{2,45}\]$/;
 const SOURCES_CACHE_MAX = 64;
+/** Client keys the rate limit counts per minute; beyond it new keys pass uncounted (memory bound). */
+const RATE_LIMIT_KEYS_MAX = 100_000;
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 
 class FrontError extends Error {
@@ -207,18 +209,14 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     // The worker ports are other origins; the page must be allowed to reach them.
     crossOriginEmbedderPolicy: false,
   });
-  await app.register(rateLimit, {
-    global: false,
-    keyGenerator: (request) => maybeKeyOf(request)?.text ?? request.ip,
-    // Keys remembered at once (LRU); the default 5,000 would forget clients on a busy front and
-    // so stop limiting them.
-    cache: 100_000,
-    // Only Retry-After, on a 429: the x-ratelimit-* headers on every answer cost the hot path
-    // measurably and no client of ours reads them.
-    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
-    addHeaders: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false, 'retry-after': true },
-  });
-  const limited = { rateLimit: { max: config.rateLimitPerMinute, timeWindow: 60_000 } };
+  const limiter = createRateLimiter({ max: config.rateLimitPerMinute, windowMs: 60_000, maxKeys: RATE_LIMIT_KEYS_MAX });
+  /** Count the request against its client key; a refusal is 429 RATE_LIMITED with Retry-After. */
+  const limit = (request: FastifyRequest, reply: FastifyReply): void => {
+    const waitSeconds = limiter.hit(maybeKeyOf(request)?.text ?? request.ip, now());
+    if (waitSeconds === 0) return;
+    reply.header('retry-after', String(waitSeconds));
+    throw new FrontError('RATE_LIMITED');
+  };
 
   await app.register(view, { engine: { eta: new Eta() }, templates: VIEWS_DIR });
 
@@ -232,7 +230,8 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     allowedPath: (pathName) => /^\/socket\.io\.esm\.min\.js(\.map)?$/.test(pathName),
   });
 
-  app.get('/', { config: limited }, async (request, reply) => {
+  app.get('/', async (request, reply) => {
+    limit(request, reply);
     const endpoint = endpointForRequest(request, undefined);
     reply.header('cache-control', 'no-store');
     return reply.viewAsync('index.eta', { title: 'sioroute demo', endpointJson: jsonForScript(endpoint ?? null) });
@@ -253,7 +252,6 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     scope.get<{ Querystring: { avoid?: string } }>(
       '/ws-endpoint',
       {
-        config: limited,
         schema: {
           querystring: {
             type: 'object',
@@ -263,6 +261,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
       },
       async (request, reply) => {
         reply.header('cache-control', 'no-store');
+        limit(request, reply);
         const endpoint = endpointForRequest(request, request.query.avoid);
         if (!endpoint) {
           reply.header('retry-after', '1');
