@@ -73,6 +73,9 @@ const FAILED_RETRY_MIN_MS = 10_000;
 const FAILED_RETRY_SPREAD_MS = 5_000;
 // A server cannot park a client for longer than this, whatever its Retry-After says.
 const RETRY_AFTER_MAX_MS = 60_000;
+/** The front takes at most this many ids in `avoid`. */
+const AVOID_MAX = 4;
+
 // Refusals that only mean "get a new token": the worker itself is fine, so it is not avoided.
 const TOKEN_REFUSALS: ReadonlySet<string> = new Set(['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED']);
 
@@ -96,7 +99,8 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
   #transport: string | null = null;
   #failures = 0;
   #error: RoutedSocketError | null = null;
-  #avoid: string | null = null;
+  /** Workers that failed since the last connection (newest last, at most AVOID_MAX): a host that goes down takes all its workers with it. */
+  #avoid: string[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pending: PendingEmit[] = [];
 
@@ -189,7 +193,7 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
   }
 
   async #resolve(): Promise<Resolved> {
-    const url = this.#avoid === null ? this.#endpointUrl : withQuery(this.#endpointUrl, 'avoid', this.#avoid);
+    const url = this.#avoid.length === 0 ? this.#endpointUrl : withQuery(this.#endpointUrl, 'avoid', this.#avoid.join(','));
     try {
       const res = await this.#fetch(url, {
         cache: 'no-store',
@@ -229,7 +233,7 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
       if (socket !== this.#socket) return;
       this.#failures = 0;
       this.#error = null;
-      this.#avoid = null;
+      this.#avoid = [];
       this.#workerId = endpoint.workerId;
       this.#transport = socket.io.engine.transport.name;
       this.#setState('connected');
@@ -266,7 +270,7 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
     if (socket !== this.#socket) return;
     this.#socket = null;
     socket.disconnect();
-    this.#avoid = null;
+    this.#avoid = [];
     this.#workerId = null;
     this.#transport = null;
     this.#error = null;
@@ -279,7 +283,9 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
     this.#socket = null;
     // Releases a half-open engine; this socket's later events fail the check above.
     socket.disconnect();
-    this.#avoid = avoidWorker ? (this.#endpoint?.workerId ?? null) : null;
+    const failedOn = this.#endpoint?.workerId;
+    if (!avoidWorker) this.#avoid = [];
+    else if (failedOn !== undefined && !this.#avoid.includes(failedOn)) this.#avoid = [...this.#avoid, failedOn].slice(-AVOID_MAX);
     this.#failed(error, 0);
   }
 

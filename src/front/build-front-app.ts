@@ -46,7 +46,8 @@ export interface FrontOptions {
   readonly embeddedSlots?: boolean;
 }
 
-const WORKER_ID = '^[A-Za-z0-9_-]{1,64}$';
+/** `avoid`: up to four worker ids, comma-separated (a client that failed on several workers of one host). */
+const AVOID_LIST = '^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,3}$';
 const SAFE_HOSTNAME = /^([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$|^\[[0-9A-Fa-f:.]{2,45}\]$/;
 const SOURCES_CACHE_MAX = 64;
 /** Client keys the rate limit counts per minute; beyond it new keys pass uncounted (memory bound). */
@@ -125,7 +126,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     tokenTtlSeconds: config.tokenTtlSeconds,
     workerPublicUrl: config.workerPublicUrl,
   });
-  const endpointForRequest = (request: FastifyRequest, avoid: string | undefined) =>
+  const endpointForRequest = (request: FastifyRequest, avoid: readonly string[] | undefined) =>
     endpointFor({ key: keyOf(request), avoid, now: now(), hostname: hostnameOf(request), protocol: protocolOf(request) });
 
   // helmet computes the CSP from the raw request; the page's worker addresses come from the fastify
@@ -255,14 +256,14 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
         schema: {
           querystring: {
             type: 'object',
-            properties: { avoid: { type: 'string', pattern: WORKER_ID } },
+            properties: { avoid: { type: 'string', pattern: AVOID_LIST } },
           },
         },
       },
       async (request, reply) => {
         reply.header('cache-control', 'no-store');
         limit(request, reply);
-        const endpoint = endpointForRequest(request, request.query.avoid);
+        const endpoint = endpointForRequest(request, request.query.avoid?.split(','));
         if (!endpoint) {
           reply.header('retry-after', '1');
           throw new FrontError('NO_HEALTHY_WORKER');

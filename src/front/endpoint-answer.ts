@@ -18,7 +18,8 @@ export interface EndpointResolverOptions {
 
 export interface EndpointRequest {
   readonly key: ClientKey;
-  readonly avoid: string | undefined;
+  /** Workers the client just failed to reach (at most AVOID_MAX). */
+  readonly avoid: readonly string[] | undefined;
   /** Epoch milliseconds. */
   readonly now: number;
   /** How the client reached the front: used for {hostname} and {protocol}. */

@@ -118,6 +118,17 @@ test('avoid skips a worker for one answer, consistently with the table without i
   assert.equal(createRoutingTable([]).select(keys[0]!), undefined);
 });
 
+test('avoiding several workers (a host that went down) skips them all; avoiding everyone avoids no one', () => {
+  const keys = distinctKeys(5_000, ipv4From(12));
+  const table = createRoutingTable([...workerIds(5), { id: 'heavy', weight: 3 }]);
+  const without = createRoutingTable([...workerIds(5).filter((w) => w.id !== 'w1' && w.id !== 'w3'), { id: 'heavy', weight: 3 }]);
+  for (const key of keys) assert.equal(table.select(key, ['w1', 'w3', 'w1', 'nobody']), without.select(key));
+  const all = ['w0', 'w1', 'w2', 'w3', 'w4', 'heavy'];
+  for (const key of keys.slice(0, 100)) assert.equal(table.select(key, all), table.select(key));
+  const withoutHeavy = createRoutingTable(workerIds(5));
+  for (const key of keys) assert.equal(table.select(key, ['heavy']), withoutHeavy.select(key));
+});
+
 test('bad tables are refused', () => {
   assert.throws(() => createRoutingTable([{ id: 'a', weight: 0 }]), /weight/);
   assert.throws(() => createRoutingTable([{ id: 'a', weight: Number.NaN }]), /weight/);

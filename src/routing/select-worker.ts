@@ -17,11 +17,11 @@ export interface RoutingTable {
   /** Worker ids in the table, in the order given. */
   readonly ids: readonly string[];
   /**
-   * The worker for this key, or undefined when the table is empty. `avoid` names a worker to skip
-   * for this one answer (a client's hint that it just failed there); when it is the only worker,
-   * it is returned anyway.
+   * The worker for this key, or undefined when the table is empty. `avoid` names workers to skip
+   * for this one answer (a client's hint that it just failed there, e.g. on both workers of a
+   * host that went down); when it would skip every worker, it is ignored.
    */
-  select(key: ClientKey, avoid?: string): string | undefined;
+  select(key: ClientKey, avoid?: string | readonly string[]): string | undefined;
 }
 
 interface WeightClass {
@@ -59,24 +59,44 @@ export function createRoutingTable(workers: readonly RoutableWorker[]): RoutingT
   const position = new Map<string, { cls: number; at: number }>();
   table.forEach((cls, c) => cls.ids.forEach((id, at) => position.set(id, { cls: c, at })));
 
-  function select(key: ClientKey, avoid?: string): string | undefined {
+  /** Per weight class, the indices to skip; undefined when nothing known is avoided. */
+  function skipsOf(avoid: string | readonly string[] | undefined): number[][] | undefined {
+    if (avoid === undefined) return undefined;
+    let skips: number[][] | undefined;
+    let count = 0;
+    for (const id of typeof avoid === 'string' ? [avoid] : avoid) {
+      const at = position.get(id);
+      if (at === undefined) continue;
+      skips ??= table.map(() => []);
+      if (!skips[at.cls]!.includes(at.at)) {
+        skips[at.cls]!.push(at.at);
+        count++;
+      }
+    }
+    // Avoiding everyone means avoiding no one: some answer beats none.
+    return count >= ids.length ? undefined : skips;
+  }
+
+  function select(key: ClientKey, avoid?: string | readonly string[]): string | undefined {
     if (ids.length === 0) return undefined;
     if (ids.length === 1) return ids[0];
     const keyHi = key.hash.hi;
     const keyLo = key.hash.lo;
-    const skip = avoid === undefined ? undefined : position.get(avoid);
+    const skips = skipsOf(avoid);
     let bestId: string | undefined;
     let bestScore = -Infinity;
     for (let c = 0; c < table.length; c++) {
       const cls = table[c]!;
       const { hi, lo } = cls;
-      const skipAt = skip !== undefined && skip.cls === c ? skip.at : -1;
+      const skip = skips?.[c];
+      const skipAt = skip === undefined || skip.length === 0 ? -1 : skip[0]!;
+      const moreSkips = skip !== undefined && skip.length > 1 ? skip : undefined;
       // The pair hash is compared as two uint32 halves; only the class winner becomes a float.
       let bestHi = -1;
       let bestLo = -1;
       let bestAt = -1;
       for (let i = 0; i < hi.length; i++) {
-        if (i === skipAt) continue;
+        if (i === skipAt || (moreSkips !== undefined && moreSkips.includes(i))) continue;
         // Mix (key, worker) into 64 bits: murmur3 x86_128-style lane cross-mixing with fmix32.
         const whi = hi[i]!;
         let h1 = keyHi ^ lo[i]!;

@@ -51,14 +51,15 @@ export class RehomingClient {
     return this.#connecting;
   }
 
-  async #connect(avoid: string | undefined): Promise<void> {
+  async #connect(lost: string | undefined): Promise<void> {
+    // Like the browser client: avoid every worker that failed since the last connection (up to 4).
+    const avoid = lost === undefined ? [] : [lost];
     for (let attempt = 0; !this.#closed; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(2000, 100 * 2 ** attempt)));
       if (attempt > 40) throw new Error(`${this.localAddress}: could not reconnect after ${attempt} attempts`);
       try {
-        // Like the browser client: avoid the worker that failed last.
-        const endpoint = await resolveEndpoint(this.frontUrl, this.localAddress, avoid);
-        avoid = endpoint.workerId;
+        const endpoint = await resolveEndpoint(this.frontUrl, this.localAddress, avoid.length > 0 ? avoid.slice(-4).join(',') : undefined);
+        if (!avoid.includes(endpoint.workerId)) avoid.push(endpoint.workerId);
         const socket = await connectTo(endpoint, { localAddress: this.localAddress, transports: this.transports });
         if (this.#closed) {
           socket.close();
