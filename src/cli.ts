@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The command line, and the only place that reads process.env, installs signal handlers and exits.
 //   sioroute [start] [--flag value ...]    supervisor + front + workers on this machine
+//   sioroute nginx-config [--listen 8088]   print the nginx configuration for one public port
 // Children forked by the supervisor run this same file with SIOROUTE_ROLE set.
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, readRawSettings, redactedConfig } from './config/load-config.js';
 import { SETTINGS, type Config } from './config/settings.js';
+import { checkNginxListen, DEFAULT_NGINX_LISTEN, renderNginxConfig } from './deploy/nginx-config.js';
 import { runFrontProcess } from './front/front-process.js';
 import { createLogger } from './logger.js';
 import { CLI_PATH } from './paths.js';
@@ -35,6 +37,10 @@ function usage(): string {
   return [
     'Usage: sioroute [start] [options]     run the supervisor, the front and the workers',
     '       sioroute restart [--port N]    rolling restart of the workers of a running sioroute',
+    `       sioroute nginx-config [--listen ${DEFAULT_NGINX_LISTEN}] [options]`,
+    '                                      print an nginx configuration for one public port: / to the',
+    '                                      front, /w/N/ to worker N (from HOST, PORT, WORKERS and',
+    '                                      WORKER_BASE_PORT); --listen is a port or address:port',
     '',
     'Starts a supervisor, one front (the page and GET /ws-endpoint) and N socket.io workers on this',
     'machine. Every option is also an environment variable; options win over the environment.',
@@ -65,6 +71,7 @@ function loadConfigOrExit(raw: ReturnType<typeof readRawSettings>): Config {
 async function runPrimary(): Promise<void> {
   const raw = readRawSettings(process.env, process.argv.slice(2));
   if (raw.rest[0] === 'restart') return runRestartCommand(raw);
+  if (raw.rest[0] === 'nginx-config') return runNginxConfigCommand(raw);
   const rest = raw.rest.filter((arg) => arg !== 'start');
   if (rest.includes('--help') || rest.includes('-h') || rest.includes('help')) {
     process.stdout.write(`${usage()}\n`);
@@ -114,6 +121,34 @@ async function runPrimary(): Promise<void> {
   } catch (error) {
     fail(EXIT_FAILURE, `cannot start: ${(error as Error).message}`);
   }
+}
+
+/** `sioroute nginx-config`: print the configuration for these settings; the worker ports must be fixed. */
+function runNginxConfigCommand(raw: ReturnType<typeof readRawSettings>): void {
+  let listen = DEFAULT_NGINX_LISTEN;
+  const args = raw.rest.slice(1);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--listen' || arg.startsWith('--listen=')) {
+      const value = arg === '--listen' ? args[++i] : arg.slice('--listen='.length);
+      const problem = value === undefined ? 'expected a value after --listen' : checkNginxListen(value);
+      if (problem) fail(EXIT_CONFIG, `invalid option --listen=${JSON.stringify(value ?? '')}: ${problem}`);
+      listen = value!;
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${usage()}\n`);
+      return;
+    } else {
+      fail(EXIT_CONFIG, `unknown option ${arg} for nginx-config (see sioroute --help)`);
+    }
+  }
+  const config = loadConfigOrExit(raw);
+  // nginx cannot ask sioroute where a port-0 process landed: both must be fixed.
+  for (const [env, value] of [['PORT', config.port], ['WORKER_BASE_PORT', config.workerBasePort]] as const) {
+    if (value === 0) fail(EXIT_CONFIG, `invalid setting ${raw.sources[env] ?? env}="0": expected a fixed port for nginx-config (nginx cannot follow a port picked at start)`);
+  }
+  process.stdout.write(
+    renderNginxConfig({ listen, upstreamHost: loopbackFor(config.host), frontPort: config.port, workerBasePort: config.workerBasePort, workers: config.workers }),
+  );
 }
 
 interface StatusList {
