@@ -2,6 +2,7 @@
 // The command line, and the only place that reads process.env, installs signal handlers and exits.
 //   sioroute [start] [--flag value ...]    supervisor + front + workers on this machine
 //   sioroute front | worker [...]          one front or one worker as a service of its own
+//   sioroute nginx-config [--listen 8088]   print the nginx configuration for one public port
 // Children forked by the supervisor run this same file with SIOROUTE_ROLE set.
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +14,7 @@ import { SETTINGS, type Config } from './config/settings.js';
 import { commandIssues, workerIndexFrom, type Command } from './config/command-settings.js';
 import { runStandaloneFront } from './front/standalone-front.js';
 import { defaultWorkerId, runStandaloneWorker } from './worker/standalone-worker.js';
+import { checkNginxListen, DEFAULT_NGINX_LISTEN, renderNginxConfig } from './deploy/nginx-config.js';
 import { runFrontProcess } from './front/front-process.js';
 import { createLogger } from './logger.js';
 import { CLI_PATH } from './paths.js';
@@ -41,6 +43,10 @@ function usage(): string {
     '       sioroute restart [--port N]    rolling restart of the workers of a running sioroute',
     '       sioroute front [options]       one front as a service of its own (needs ROUTING_SECRET and REDIS_URL or WORKER_URLS)',
     '       sioroute worker [options]      one worker as a service of its own (needs ROUTING_SECRET; REDIS_URL to register and broadcast)',
+    `       sioroute nginx-config [--listen ${DEFAULT_NGINX_LISTEN}] [options]`,
+    '                                      print an nginx configuration for one public port: / to the',
+    '                                      front, /w/N/ to worker N (from HOST, PORT, WORKERS and',
+    '                                      WORKER_BASE_PORT); --listen is a port or address:port',
     '',
     'Starts a supervisor, one front (the page and GET /ws-endpoint) and N socket.io workers on this',
     'machine. Every option is also an environment variable; options win over the environment.',
@@ -141,6 +147,7 @@ async function runPrimary(): Promise<void> {
   if (raw.rest[0] === 'restart') return runRestartCommand(raw);
   if (raw.rest[0] === 'front') return runFrontCommand(raw);
   if (raw.rest[0] === 'worker') return runWorkerCommand(raw);
+  if (raw.rest[0] === 'nginx-config') return runNginxConfigCommand(raw);
   const rest = raw.rest.filter((arg) => arg !== 'start');
   if (rest.includes('--help') || rest.includes('-h') || rest.includes('help')) {
     process.stdout.write(`${usage()}\n`);
@@ -148,7 +155,7 @@ async function runPrimary(): Promise<void> {
   }
   const unknown = rest.find(() => true);
   if (unknown !== undefined) {
-    fail(EXIT_CONFIG, unknown.startsWith('-') ? `unknown option ${unknown} (see sioroute --help)` : `unknown command ${JSON.stringify(unknown)}: expected start, front, worker or restart (see sioroute --help)`);
+    fail(EXIT_CONFIG, unknown.startsWith('-') ? `unknown option ${unknown} (see sioroute --help)` : `unknown command ${JSON.stringify(unknown)}: expected start, front, worker, restart or nginx-config (see sioroute --help)`);
   }
   const config = loadConfigOrExit(raw, 'start');
   const logger = createLogger(config.logLevel, { role: 'supervisor' });
@@ -190,6 +197,34 @@ async function runPrimary(): Promise<void> {
   } catch (error) {
     fail(EXIT_FAILURE, `cannot start: ${(error as Error).message}`);
   }
+}
+
+/** `sioroute nginx-config`: print the configuration for these settings; the worker ports must be fixed. */
+function runNginxConfigCommand(raw: ReturnType<typeof readRawSettings>): void {
+  let listen = DEFAULT_NGINX_LISTEN;
+  const args = raw.rest.slice(1);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--listen' || arg.startsWith('--listen=')) {
+      const value = arg === '--listen' ? args[++i] : arg.slice('--listen='.length);
+      const problem = value === undefined ? 'expected a value after --listen' : checkNginxListen(value);
+      if (problem) fail(EXIT_CONFIG, `invalid option --listen=${JSON.stringify(value ?? '')}: ${problem}`);
+      listen = value!;
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${usage()}\n`);
+      return;
+    } else {
+      fail(EXIT_CONFIG, `unknown option ${arg} for nginx-config (see sioroute --help)`);
+    }
+  }
+  const config = loadConfigOrExit(raw);
+  // nginx cannot ask sioroute where a port-0 process landed: both must be fixed.
+  for (const [env, value] of [['PORT', config.port], ['WORKER_BASE_PORT', config.workerBasePort]] as const) {
+    if (value === 0) fail(EXIT_CONFIG, `invalid setting ${raw.sources[env] ?? env}="0": expected a fixed port for nginx-config (nginx cannot follow a port picked at start)`);
+  }
+  process.stdout.write(
+    renderNginxConfig({ listen, upstreamHost: loopbackFor(config.host), frontPort: config.port, workerBasePort: config.workerBasePort, workers: config.workers }),
+  );
 }
 
 interface StatusList {

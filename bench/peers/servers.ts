@@ -8,20 +8,17 @@
 // Every child is killed on stop, and, as a last resort, when this process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { WsEndpoint } from '../../src/client/protocol.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { resolveEndpoint } from '../../src/testing/clients.js';
 import { startCluster } from '../../src/testing/cluster-process.js';
+import { requireNginx, startNginx } from '../../src/testing/nginx-process.js';
 
 export const SYSTEMS = ['sioroute', 'nginx', 'sticky', 'bare'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
-export const NGINX_PATH = '/usr/sbin/nginx';
 
 export type Endpoint = Pick<WsEndpoint, 'url' | 'path' | 'token'>;
 
@@ -93,24 +90,6 @@ async function startScript(script: string, args: string[]): Promise<{ child: Chi
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
 const fixed = (name: SystemName, workers: number, pids: number[], url: string, stop: () => Promise<void>): RunningSystem => ({
   name,
   workers,
@@ -143,46 +122,34 @@ async function startSticky(): Promise<RunningSystem> {
   return fixed('sticky', 2, [child.pid!], `http://127.0.0.1:${port}`, () => kill(child));
 }
 
-function nginxConf(dir: string, port: number, upstreams: number[]): string {
-  return `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes auto;
-worker_rlimit_nofile 19000;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  # "Connection: upgrade" only for WebSocket handshakes; empty otherwise, so polling requests can
-  # reuse the keepalive connections to the upstreams.
-  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
-  upstream socketio {
-    ip_hash;
-${upstreams.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
-    keepalive 256;
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://socketio;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_buffering off;
-      proxy_read_timeout 120s;
-    }
+/** nginx ip_hash over the upstreams, as an http-context configuration for the shared nginx starter. */
+function ipHashConfig(port: number, upstreams: number[]): string {
+  return `# "Connection: upgrade" only for WebSocket handshakes; empty otherwise, so polling requests can
+# reuse the keepalive connections to the upstreams.
+map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
+upstream socketio {
+  ip_hash;
+${upstreams.map((p) => `  server 127.0.0.1:${p};`).join('\n')}
+  keepalive 256;
+}
+server {
+  listen 127.0.0.1:${port};
+  location / {
+    proxy_pass http://socketio;
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+    proxy_set_header Host $host;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_buffering off;
+    proxy_read_timeout 120s;
   }
 }
 `;
 }
 
-async function startNginx(): Promise<RunningSystem> {
-  if (!existsSync(NGINX_PATH)) {
-    throw new Error(`nginx is missing: ${NGINX_PATH} does not exist. The benchmark compares against nginx ip_hash and never skips it: apt-get install -y nginx`);
-  }
+async function startNginxIpHash(): Promise<RunningSystem> {
+  requireNginx('the benchmark compares against nginx ip_hash and never skips it');
   const cleanup: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
@@ -196,32 +163,10 @@ async function startNginx(): Promise<RunningSystem> {
       upstreams.push(port);
       pids.push(child.pid!);
     }
-    const dir = await mkdtemp(join(tmpdir(), 'sioroute-bench-nginx-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    await mkdir(join(dir, 'logs'));
-    // nginx cannot listen on port 0 and tell us the port: take a free one, retry if it was taken meanwhile.
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      await writeFile(join(dir, 'nginx.conf'), nginxConf(dir, port, upstreams));
-      const child = track(
-        spawn(NGINX_PATH, ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', `daemon off; pid ${dir}/nginx.pid; error_log stderr;`], { stdio: ['ignore', 'ignore', 'pipe'], detached: true }),
-      );
-      let stderr = '';
-      child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-      const deadline = Date.now() + 10_000;
-      while (child.exitCode === null && child.signalCode === null && !(await canConnect(port))) {
-        if (Date.now() > deadline) {
-          await kill(child);
-          throw new Error(`nginx did not accept connections within 10 s:\n${stderr}`);
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      if (child.exitCode === null && child.signalCode === null) {
-        cleanup.push(() => kill(child));
-        return fixed('nginx', 2, [child.pid!, ...pids], `http://127.0.0.1:${port}`, stop);
-      }
-      if (attempt >= 3 || !/Address already in use/.test(stderr)) throw new Error(`nginx exited at start (${child.exitCode ?? child.signalCode}):\n${stderr}`);
-    }
+    // Sized for the capacity runs: thousands of proxied connections, each two sockets for nginx.
+    const nginx = await startNginx({ httpConfig: (port) => ipHashConfig(port, upstreams), workerProcesses: 'auto', workerConnections: 8192 });
+    cleanup.push(() => nginx.stop());
+    return fixed('nginx', 2, [nginx.pid, ...pids], nginx.url, stop);
   } catch (error) {
     await stop();
     throw error;
@@ -252,7 +197,7 @@ export function startSystem(name: SystemName): Promise<RunningSystem> {
     case 'sioroute':
       return startSioroute();
     case 'nginx':
-      return startNginx();
+      return startNginxIpHash();
     case 'sticky':
       return startSticky();
     case 'bare':

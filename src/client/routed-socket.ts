@@ -239,10 +239,13 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
       this.#setState('connected');
       this.#flush();
     });
-    // A draining worker says so before it lets the client go: that is a move, not a failure.
+    // A draining worker says so before it lets the client go: that is a move, not a failure. Move at
+    // once: behind a proxy, a polling client's next request may already reach the slot's replacement,
+    // which does not know this session.
     let draining = false;
     socket.on(DRAIN_EVENT, () => {
       draining = true;
+      this.#rehome(socket);
     });
     socket.on('connect_error', (err) => {
       const code: unknown = err.data?.code;

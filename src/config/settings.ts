@@ -36,7 +36,7 @@ export interface Config {
   readonly ipv6Prefix: number;
   /** Requests per minute one routing key may make to GET /ws-endpoint and GET /. @default 300 */
   readonly rateLimitPerMinute: number;
-  /** A draining worker disconnects its clients spread over this many seconds. @default 10 */
+  /** A draining worker disconnects its WebSocket clients spread over this many seconds (polling ones at once). @default 10 */
   readonly drainSeconds: number;
   /** Path of a module exporting `register(io, context)`; undefined runs the demo. @default undefined */
   readonly handlers: string | undefined;
@@ -91,7 +91,7 @@ export const SETTINGS = [
   setting({ key: 'ipv4Prefix', env: 'IPV4_PREFIX', flag: '--ipv4-prefix', description: 'bits of an IPv4 client address that make its routing key', defaultText: '32', defaultValue: () => 32, parse: parse.integer(0, 32) }),
   setting({ key: 'ipv6Prefix', env: 'IPV6_PREFIX', flag: '--ipv6-prefix', description: 'bits of an IPv6 client address that make its routing key', defaultText: '64', defaultValue: () => 64, parse: parse.integer(0, 128) }),
   setting({ key: 'rateLimitPerMinute', env: 'RATE_LIMIT_PER_MINUTE', flag: '--rate-limit-per-minute', description: 'requests per minute per client key to / and /ws-endpoint', defaultText: '300', defaultValue: () => 300, parse: parse.integer(1, 1_000_000) }),
-  setting({ key: 'drainSeconds', env: 'DRAIN_SECONDS', flag: '--drain-seconds', description: 'a draining worker disconnects its clients spread over this many seconds', defaultText: '10', defaultValue: () => 10, parse: parse.integer(0, 3600) }),
+  setting({ key: 'drainSeconds', env: 'DRAIN_SECONDS', flag: '--drain-seconds', description: 'a draining worker disconnects its WebSocket clients spread over this many seconds (polling clients at once)', defaultText: '10', defaultValue: () => 10, parse: parse.integer(0, 3600) }),
   setting({
     key: 'handlers', env: 'HANDLERS', flag: '--handlers', description: 'module exporting register(io, context) that every worker runs', defaultText: 'the demo',
     defaultValue: () => undefined,

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { PACKAGE_ROOT } from '../paths.js';
 import { clientAddress, connectClient, httpGet, type DemoSocket } from '../testing/clients.js';
-import { freePort } from '../testing/free-port.js';
+import { freePortRun } from '../testing/free-ports.js';
 import { startRedis, type RunningRedis } from '../testing/redis-server.js';
 
 const run = promisify(execFile);
@@ -37,8 +37,8 @@ describe('pm2 with ecosystem.config.cjs', () => {
 
   before(async () => {
     redis = await startRedis();
-    const port = await freePort();
-    const basePort = await freePort();
+    const port = await freePortRun(1);
+    const basePort = await freePortRun(2);
     frontUrl = `http://127.0.0.1:${port}`;
     env = {
       ...process.env, PM2_HOME: pm2Home, ROUTING_SECRET: 'pm2-test-secret-of-at-least-32-bytes!!', REDIS_URL: redis.url,

@@ -6,7 +6,9 @@ export type ChildToSupervisor =
   | { sioroute: 1; type: 'worker-ready'; id: string; index: number; port: number; pid: number }
   | { sioroute: 1; type: 'front-ready'; port: number; pid: number }
   | { sioroute: 1; type: 'heartbeat'; id: string; clients: number }
-  /** The worker started draining and has already released its port: start the replacement. */
+  /** The worker started draining: out of routing at once (it still serves its clients). */
+  | { sioroute: 1; type: 'worker-leaving'; id: string }
+  /** The worker is draining and has released its port: start the replacement. */
   | { sioroute: 1; type: 'worker-draining'; id: string }
   /** A start that cannot succeed (port taken, handlers module missing): the reason, for the user. */
   | { sioroute: 1; type: 'fatal'; reason: string };
@@ -17,7 +19,7 @@ export type SupervisorToChild =
   | { sioroute: 1; type: 'drain' }
   | { sioroute: 1; type: 'shutdown' };
 
-const CHILD_TYPES = new Set(['worker-ready', 'front-ready', 'heartbeat', 'worker-draining', 'fatal']);
+const CHILD_TYPES = new Set(['worker-ready', 'front-ready', 'heartbeat', 'worker-leaving', 'worker-draining', 'fatal']);
 const SUPERVISOR_TYPES = new Set(['membership', 'drain', 'shutdown']);
 
 function isTagged(message: unknown, types: Set<string>): boolean {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { clientAddress, connectClient, httpGet, resolveEndpoint } from '../testing/clients.js';
 import { runCli } from '../testing/cluster-process.js';
-import { freePort } from '../testing/free-port.js';
+import { freePortRun } from '../testing/free-ports.js';
 import { startRedis, type RunningRedis } from '../testing/redis-server.js';
 import { startFrontService, startWorkerService, type RunningFrontService, type RunningWorkerService } from '../testing/services.js';
 
@@ -39,7 +39,7 @@ describe('static membership: WORKER_URLS probed on /healthz', () => {
   let basePort: number;
 
   before(async () => {
-    basePort = await freePort();
+    basePort = await freePortRun(2);
     // Two ports in a row: base + index. A taken neighbour fails the start loudly, not silently.
     for (const index of [0, 1]) workers.push(await startWorkerService({ ROUTING_SECRET: SECRET, WORKER_BASE_PORT: String(basePort), WORKER_INDEX: String(index), WORKER_ID: `s${index}`, DRAIN_SECONDS: '1' }));
     front = await startFrontService({ ROUTING_SECRET: SECRET, WORKER_URLS: `http://127.0.0.1:${basePort},http://127.0.0.1:${basePort + 1}` });

@@ -228,6 +228,11 @@ export class Supervisor {
         this.membership.upsert({ ...known, clients: message.clients, lastSeenAt: now, state: known.state === 'unhealthy' ? 'ready' : known.state });
         break;
       }
+      case 'worker-leaving': {
+        const known = this.membership.get(slot.id);
+        if (known) this.membership.upsert({ ...known, state: 'draining' });
+        break;
+      }
       case 'worker-draining':
         this.#replace(slot);
         break;

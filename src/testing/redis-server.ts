@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { freePort } from './free-port.js';
+import { freePortRun } from './free-ports.js';
 
 export const REDIS_SERVER_BIN = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 
@@ -49,7 +49,7 @@ async function spawnRedis(port: number): Promise<ChildProcess> {
 }
 
 export async function startRedis(): Promise<RunningRedis> {
-  const port = await freePort();
+  const port = await freePortRun(1);
   let child: ChildProcess | undefined = await spawnRedis(port);
   const kill = async () => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;

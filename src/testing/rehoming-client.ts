@@ -77,19 +77,26 @@ export class RehomingClient {
     this.#socket = socket;
     this.workerId = workerId;
     this.connectedAt = Date.now();
-    let drained = false;
-    socket.on(DRAIN_EVENT, () => {
-      drained = true;
-    });
-    socket.on('disconnect', (reason) => {
-      if (this.#closed || reason === 'io client disconnect') return;
+    let moved = false;
+    const move = (isDrain: boolean) => {
+      if (moved || this.#closed) return;
+      moved = true;
       this.#socket = undefined;
       for (const p of this.#pending) p.inFlight = false;
-      // Like the browser client: after a drain no avoid hint (the slot's replacement takes it back).
-      const isDrain = drained || reason === 'io server disconnect';
       if (isDrain) this.stats.drained++;
       else this.stats.lost++;
+      // Like the browser client: after a drain no avoid hint (the slot's replacement takes it back).
       void this.start(isDrain ? undefined : workerId).then(() => this.#flush());
+    };
+    // Like the browser client: a drain notice is a move, made at once (behind a proxy, the next poll
+    // may already reach the replacement, which does not know this session).
+    socket.on(DRAIN_EVENT, () => {
+      move(true);
+      socket.close();
+    });
+    socket.on('disconnect', (reason) => {
+      if (reason === 'io client disconnect') return;
+      move(reason === 'io server disconnect');
     });
     this.#flush();
   }

@@ -15,6 +15,8 @@ import type { WorkerRecord } from '../registry/worker-record.js';
 
 /** After the last client of a drain was let go, how long to wait for its notice to be delivered. */
 const DRAIN_FLUSH_MS = 2000;
+/** How long a drain waits for its polling clients to take their notice before releasing the port. */
+const POLLING_NOTICE_MS = 2000;
 
 export interface WorkerServerOptions {
   readonly workerId: string;
@@ -47,11 +49,12 @@ export interface WorkerServer {
   /** Listen; resolves with the bound port once listening. */
   start(): Promise<number>;
   /**
-   * Drain: stop accepting connections at once (the port is free for a replacement when
-   * `onPortReleased` runs), refuse new sessions, then tell each client to move and disconnect it,
-   * spread over `drainMs`, then close.
+   * Drain: refuse new sessions (`onLeaving` runs: take this worker out of routing), tell the
+   * polling clients to move and disconnect them, stop accepting connections (the port is free for a
+   * replacement when `onPortReleased` runs), then tell the WebSocket clients the same, spread over
+   * `drainMs`, then close.
    */
-  drain(drainMs: number, onPortReleased?: () => void): Promise<void>;
+  drain(drainMs: number, onPortReleased?: () => void, onLeaving?: () => void): Promise<void>;
   /** Disconnect every client and stop listening. */
   close(): Promise<void>;
   clientCount(): number;
@@ -138,27 +141,63 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     return boundPort;
   }
 
-  async function drain(drainMs: number, onPortReleased?: () => void): Promise<void> {
+  // Once the port is released, no HTTP connection to this process is kept alive: the replacement
+  // listens on the same port, and a proxy that pools connections (nginx's upstream keepalive) would
+  // otherwise send a request of the replacement's sessions over one of ours, to be answered "Session
+  // ID unknown". Requests that arrive after, and answers to polls held since before, close theirs.
+  let keepAlive = true;
+  http.prependListener('request', (_req, res) => {
+    if (!keepAlive) res.setHeader('connection', 'close');
+  });
+  io.engine.on('headers', (headers: Record<string, string>) => {
+    if (!keepAlive) headers.connection = 'close';
+  });
+
+  async function drain(drainMs: number, onPortReleased?: () => void, onLeaving?: () => void): Promise<void> {
     if (state !== 'listening') return;
     state = 'draining';
-    // net.Server#close, not http.Server#close: stop listening (freeing the port) but keep idle
-    // keep-alive connections, which polling clients of this worker still use until they are moved.
-    NetServer.prototype.close.call(http);
-    onPortReleased?.();
+    onLeaving?.();
     const sockets = [...io.of('/').sockets.values()];
     logger.info({ clients: sockets.length, drainMs }, 'draining');
+    const letGo = (socket: (typeof sockets)[number]) => {
+      if (!socket.connected) return;
+      socket.emit(DRAIN_EVENT, { workerId: options.workerId });
+      socket.disconnect(true);
+    };
+    // Polling clients first, while the port still leads here: behind a proxy, any request made after
+    // the port is released may reach the replacement, which does not know their sessions. Bounded:
+    // a polling client that has gone silent is not waited for.
+    const polling = sockets.filter((socket) => socket.conn.transport.name === 'polling');
+    await Promise.race([
+      Promise.all(
+        polling.map(
+          (socket) =>
+            new Promise<void>((resolve) => {
+              if (socket.conn.readyState === 'closed') return resolve();
+              socket.conn.once('close', () => resolve());
+              letGo(socket);
+            }),
+        ),
+      ),
+      new Promise<void>((resolve) => setTimeout(resolve, POLLING_NOTICE_MS).unref()),
+    ]);
+    // net.Server#close, not http.Server#close: stop listening (freeing the port for the replacement)
+    // and let the requests in progress finish; the idle connections go.
+    NetServer.prototype.close.call(http);
+    keepAlive = false;
+    http.closeIdleConnections();
+    onPortReleased?.();
+    // WebSocket clients keep their own connection: spread evenly over the drain time, so that they
+    // do not all come back to the front in the same instant.
+    const spread = sockets.filter((socket) => socket.connected);
     await Promise.all(
-      sockets.map(
+      spread.map(
         (socket, i) =>
           new Promise<void>((resolve) => {
-            // Spread evenly, so the clients do not all come back to the front in the same instant.
             const timer = setTimeout(() => {
-              if (socket.connected) {
-                socket.emit(DRAIN_EVENT, { workerId: options.workerId });
-                socket.disconnect(true);
-              }
+              letGo(socket);
               resolve();
-            }, (drainMs * (i + 1)) / sockets.length);
+            }, (drainMs * (i + 1)) / spread.length);
             timer.unref();
           }),
       ),

@@ -82,7 +82,11 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
     drain: async () => {
       // A draining worker sends no heartbeat: it is already out of routing.
       stopHeartbeat();
-      await server.drain(config.drainSeconds * 1000, () => send({ sioroute: 1, type: 'worker-draining', id: workerId }));
+      await server.drain(
+        config.drainSeconds * 1000,
+        () => send({ sioroute: 1, type: 'worker-draining', id: workerId }),
+        () => send({ sioroute: 1, type: 'worker-leaving', id: workerId }),
+      );
     },
     close: async () => {
       stopHeartbeat();
