@@ -35,7 +35,7 @@ const byFlag = new Map<string, SettingSpec>(SETTINGS.map((s) => [s.flag, s]));
 
 /**
  * Collect raw setting values from the environment and from `--flag value` / `--flag=value`
- * arguments. Arguments that are not settings are returned in `rest` for the CLI to handle.
+ * arguments (a switch such as `--single-port` alone means true). Arguments that are not settings are returned in `rest` for the CLI to handle.
  */
 export function readRawSettings(env: Readonly<Record<string, string | undefined>>, args: readonly string[]): RawSettings & { rest: string[] } {
   const values: Record<string, string> = {};
@@ -60,6 +60,8 @@ export function readRawSettings(env: Readonly<Record<string, string | undefined>
     }
     let value: string | undefined;
     if (eq !== -1) value = arg.slice(eq + 1);
+    // A switch never takes the next argument: `--single-port start` must not read `start` as its value.
+    else if (spec.isSwitch) value = 'true';
     else if (i + 1 < args.length && !args[i + 1]!.startsWith('--')) value = args[++i];
     if (value === undefined) {
       issues.push({ setting: flag, shown: '(nothing)', expected: `expected a value after ${flag}` });
@@ -103,7 +105,8 @@ export function loadConfig(raw: RawSettings): Config {
       });
     }
     const front = result.port;
-    if (front !== 0 && result.workerBasePort !== 0 && front >= result.workerBasePort && front <= lastPort) {
+    // In single-port mode the workers listen on no port of their own.
+    if (!result.singlePort && front !== 0 && result.workerBasePort !== 0 && front >= result.workerBasePort && front <= lastPort) {
       issues.push({
         setting: raw.sources.PORT ?? 'PORT',
         shown: String(front),

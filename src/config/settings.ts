@@ -40,6 +40,8 @@ export interface Config {
   readonly drainSeconds: number;
   /** Path of a module exporting `register(io, context)`; undefined runs the demo. @default undefined */
   readonly handlers: string | undefined;
+  /** One public port: the primary owns it and hands each connection to the worker its address hashes to. @default false */
+  readonly singlePort: boolean;
 }
 
 export interface SettingSpec<K extends keyof Config = keyof Config> {
@@ -53,6 +55,8 @@ export interface SettingSpec<K extends keyof Config = keyof Config> {
   readonly parse: (raw: string) => Config[K];
   /** Never echo the value in errors or logs. */
   readonly secret?: boolean;
+  /** A switch: the bare flag means true; a value only as `--flag=value`. */
+  readonly isSwitch?: boolean;
 }
 
 function setting<K extends keyof Config>(spec: SettingSpec<K>): SettingSpec<K> {
@@ -91,5 +95,10 @@ export const SETTINGS = [
       if (!/\.(c|m)?js$/.test(raw.trim())) throw new parse.ParseProblem('expected the path of a JavaScript module (.js, .mjs or .cjs) exporting register(io, context)');
       return raw.trim();
     },
+  }),
+  setting({
+    key: 'singlePort', env: 'SINGLE_PORT', flag: '--single-port', isSwitch: true,
+    description: 'one public port (PORT) for the page and socket.io: the primary hands each connection to the worker its address hashes to',
+    defaultText: 'false', defaultValue: () => false, parse: parse.boolean,
   }),
 ] as const satisfies readonly SettingSpec[];
