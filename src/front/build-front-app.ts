@@ -39,6 +39,13 @@ export interface FrontOptions {
   readonly requestTimeoutMs?: number;
   /** When to turn requests away with 503 OVERLOADED. @default see LoadGuardOptions */
   readonly loadGuard?: LoadGuardOptions;
+  /**
+   * Follow a client's `?avoid=` hint. Single-port mode turns it off: there the primary routes each
+   * connection by the client's address alone, so a token for any other worker than the hashed one
+   * would only be refused (TOKEN_WRONG_WORKER); the answer is always the worker the primary picks.
+   * @default true
+   */
+  readonly honourAvoid?: boolean;
 }
 
 const WORKER_ID = '^[A-Za-z0-9_-]{1,64}$';
@@ -53,7 +60,7 @@ class FrontError extends Error {
 }
 
 /** Bytes that never became a request: answer in the front's error shape, then close. */
-function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const code: FrontErrorCode =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
@@ -64,6 +71,7 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
 export async function buildFrontApp(options: FrontOptions): Promise<FastifyInstance> {
   const { config, membership } = options;
   const now = options.now ?? Date.now;
+  const honourAvoid = options.honourAvoid ?? true;
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
   const app = Fastify({
@@ -255,7 +263,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
       },
       async (request, reply) => {
         reply.header('cache-control', 'no-store');
-        const endpoint = endpointForRequest(request, request.query.avoid);
+        const endpoint = endpointForRequest(request, honourAvoid ? request.query.avoid : undefined);
         if (!endpoint) {
           reply.header('retry-after', '1');
           throw new FrontError('NO_HEALTHY_WORKER');

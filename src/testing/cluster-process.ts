@@ -7,6 +7,7 @@ import { CLI_PATH } from '../paths.js';
 export interface RunningCluster {
   readonly frontUrl: string;
   readonly frontPort: number;
+  /** The front's pid; in single-port mode the supervisor's, which owns the public port. */
   readonly frontPid: number;
   readonly workers: readonly { id: string; port: number; pid: number }[];
   readonly process: ChildProcess;
@@ -72,7 +73,8 @@ export async function startCluster(options: StartOptions = {}): Promise<RunningC
       throw new Error(`sioroute exited with ${String(code)} before it was ready:\n${lines.join('\n')}`);
     });
     [ready, front] = await Promise.race([
-      Promise.all([waitForLog((e) => typeof e.frontUrl === 'string', timeoutMs), waitForLog((e) => e.msg === 'front ready', timeoutMs)]),
+      // In single-port mode the supervisor itself owns the public port: its line stands for the front's.
+      Promise.all([waitForLog((e) => typeof e.frontUrl === 'string', timeoutMs), waitForLog((e) => e.msg === 'front ready' || e.msg === 'public port listening', timeoutMs)]),
       exited,
     ]);
     exited.catch(() => {});
