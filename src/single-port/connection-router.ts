@@ -27,7 +27,12 @@ export interface ConnectionRouterOptions {
   /** The process of a worker that can take connections now, or undefined (not ready, gone). */
   readonly targetOf: (workerId: string) => HandoffTarget | undefined;
   readonly logger: Logger;
-  /** Connections held while no worker can take them (none ready, or its handles in flight are at the limit). @default 1024 */
+  /**
+   * Connections held while no worker can take them (none ready, or its handles in flight are at the
+   * limit): a burst of connects arrives faster than handles can be passed (one per worker per
+   * round trip), and each held connection costs the primary one descriptor and about a kilobyte.
+   * @default 4096
+   */
   readonly maxWaiting?: number;
   /** A connection held this long is closed; its client retries. @default 5000 */
   readonly waitTimeoutMs?: number;
@@ -89,7 +94,7 @@ export class ConnectionRouter {
   #detour: { table: RoutingTable; without: string; rest: RoutingTable } | undefined;
 
   constructor(options: ConnectionRouterOptions) {
-    this.#opts = { maxWaiting: 1024, waitTimeoutMs: 5000, maxInFlightPerWorker: 32, backlog: 1024, ...options };
+    this.#opts = { maxWaiting: 4096, waitTimeoutMs: 5000, maxInFlightPerWorker: 32, backlog: 1024, ...options };
     this.#server = createServer({ pauseOnConnect: true }, (socket) => this.#onConnection(socket));
   }
 

@@ -24,6 +24,9 @@ export async function buildWorkerFront(options: { config: Config; secret: string
     secret: options.secret,
     logger: options.logger.child({ part: 'front' }),
     honourAvoid: false,
+    // A worker's loop is busy with socket.io by design, and is busiest just after it starts: its
+    // utilisation is no reason to refuse the page. A loop that falls behind still is.
+    loadGuard: { maxEventLoopUtilization: 0 },
   });
   // The app never listens: its router is called from the worker's own HTTP server.
   await app.ready();

@@ -126,7 +126,10 @@ export class Supervisor {
   async stop(): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
-    this.#router?.close();
+    if (this.#router) {
+      this.#router.close();
+      this.#opts.logger.info({ connections: this.#router.stats() }, 'public port closed');
+    }
     for (const timer of this.#timers) clearInterval(timer);
     for (const slot of this.#slots.values()) clearTimeout(slot.respawnTimer);
     const alive = [...this.#slots.values()].flatMap((slot) => (slot.process ? [slot.process] : [])).concat([...this.#retired]).filter((child) => !child.isDead());
