@@ -40,12 +40,13 @@ export interface FrontOptions {
   /** When to turn requests away with 503 OVERLOADED. @default see LoadGuardOptions */
   readonly loadGuard?: LoadGuardOptions;
   /**
-   * Follow a client's `?avoid=` hint. Single-port mode turns it off: there the primary routes each
-   * connection by the client's address alone, so a token for any other worker than the hashed one
-   * would only be refused (TOKEN_WRONG_WORKER); the answer is always the worker the primary picks.
-   * @default true
+   * Single-port mode: the primary hands every connection to the worker its TCP peer address hashes
+   * to, reading no header and taking no hint, and a token for any other worker would only be refused
+   * (TOKEN_WRONG_WORKER). So the answer is that pick: keyed by the peer address whatever TRUST_PROXY
+   * says (X-Forwarded-For still keys the rate limit), and the `avoid` hint is not followed.
+   * @default false
    */
-  readonly honourAvoid?: boolean;
+  readonly answerPrimaryPick?: boolean;
 }
 
 const WORKER_ID = '^[A-Za-z0-9_-]{1,64}$';
@@ -71,7 +72,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
 export async function buildFrontApp(options: FrontOptions): Promise<FastifyInstance> {
   const { config, membership } = options;
   const now = options.now ?? Date.now;
-  const honourAvoid = options.honourAvoid ?? true;
+  const answerPrimaryPick = options.answerPrimaryPick ?? false;
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
   const app = Fastify({
@@ -104,6 +105,12 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     if (!key) throw new FrontError('BAD_CLIENT_ADDRESS');
     return key;
   };
+  const routingKeyOf = (request: FastifyRequest): ClientKey => {
+    if (!answerPrimaryPick) return keyOf(request);
+    const key = clientKey(request.socket.remoteAddress ?? '', config);
+    if (!key) throw new FrontError('BAD_CLIENT_ADDRESS');
+    return key;
+  };
 
   /** The host name browsers used for the front: the worker address reuses it ({hostname}). */
   const hostnameOf = (request: { hostname?: string; headers: IncomingMessage['headers'] }): string => {
@@ -127,7 +134,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     workerPublicUrl: config.workerPublicUrl,
   });
   const endpointForRequest = (request: FastifyRequest, avoid: string | undefined) =>
-    endpointFor({ key: keyOf(request), avoid, now: now(), hostname: hostnameOf(request), protocol: protocolOf(request) });
+    endpointFor({ key: routingKeyOf(request), avoid, now: now(), hostname: hostnameOf(request), protocol: protocolOf(request) });
 
   // helmet computes the CSP from the raw request; the page's worker addresses come from the fastify
   // request (X-Forwarded-Host/-Proto from TRUST_PROXY), and the CSP must name the same hosts.
@@ -263,7 +270,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
       },
       async (request, reply) => {
         reply.header('cache-control', 'no-store');
-        const endpoint = endpointForRequest(request, honourAvoid ? request.query.avoid : undefined);
+        const endpoint = endpointForRequest(request, answerPrimaryPick ? undefined : request.query.avoid);
         if (!endpoint) {
           reply.header('retry-after', '1');
           throw new FrontError('NO_HEALTHY_WORKER');

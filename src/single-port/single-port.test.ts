@@ -59,7 +59,8 @@ describe('single-port mode, three workers', () => {
   const sockets: DemoSocket[] = [];
   const ids = ['w0', 'w1', 'w2'];
   before(async () => {
-    cluster = await startCluster({ args: ['--single-port'], env: { WORKERS: '3', ROUTING_SECRET: secret, DRAIN_SECONDS: '1' } });
+    // TRUST_PROXY: one test plays a proxy in front; the others send no X-Forwarded-For.
+    cluster = await startCluster({ args: ['--single-port'], env: { WORKERS: '3', ROUTING_SECRET: secret, DRAIN_SECONDS: '1', TRUST_PROXY: 'loopback' } });
   });
   after(async () => {
     for (const socket of sockets) socket.close();
@@ -131,6 +132,28 @@ describe('single-port mode, three workers', () => {
     assert.equal(answer.workerId, picked);
     const bad = await httpGet(`${cluster.frontUrl}/ws-endpoint?avoid=${encodeURIComponent('../x')}`, { localAddress: address });
     assert.equal(bad.status, 400);
+  });
+
+  test('behind a trusted proxy every connection comes from the proxy\'s address: all its clients land on one worker, and the answers agree', async () => {
+    const proxy = clientAddress(250);
+    const worker = pureRoute(ids, proxy);
+    const clients: DemoSocket[] = [];
+    try {
+      for (let i = 0; i < 12; i++) {
+        const forwarded = `198.51.100.${i + 1}`;
+        const headers = { 'x-forwarded-for': forwarded };
+        const answer = await httpGet(`${cluster.frontUrl}/ws-endpoint`, { localAddress: proxy, headers });
+        assert.equal(answer.status, 200);
+        const endpoint = answer.json<WsEndpoint>();
+        // The primary reads no header: the answer follows the proxy's address too, or the token would be refused.
+        assert.equal(endpoint.workerId, worker, `the answer for ${forwarded}`);
+        const { socket } = await connectClient(cluster.frontUrl, proxy, { transports: [i % 2 ? 'websocket' : 'polling'], extraHeaders: headers });
+        clients.push(socket);
+        assert.equal((await socket.timeout(5000).emitWithAck('whoami')).workerId, worker);
+      }
+    } finally {
+      for (const socket of clients) socket.close();
+    }
   });
 
   test('chat crosses workers', async () => {

@@ -1,7 +1,8 @@
 // Single-port mode, in each worker: the front's routes (page, /ws-endpoint, /status, /healthz,
 // static files) served by the worker that received the connection, because the primary cannot
 // split a connection by path without reading it. The routing answers come from a mirror of the
-// supervisor's membership, so every worker hands out the worker the primary will pick.
+// supervisor's membership and the same key the primary uses (the TCP peer address), so every
+// worker hands out the worker the primary will pick.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
@@ -23,7 +24,7 @@ export async function buildWorkerFront(options: { config: Config; secret: string
     membership,
     secret: options.secret,
     logger: options.logger.child({ part: 'front' }),
-    honourAvoid: false,
+    answerPrimaryPick: true,
     // A worker's loop is busy with socket.io by design, and is busiest just after it starts: its
     // utilisation is no reason to refuse the page. A loop that falls behind still is.
     loadGuard: { maxEventLoopUtilization: 0 },
