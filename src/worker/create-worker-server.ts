@@ -211,6 +211,9 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
       socket.destroy();
       return;
     }
+    // What a listening HTTP server does for the connections it accepts itself (Node's default
+    // noDelay): without it, Nagle's algorithm holds small writes back by tens of milliseconds.
+    socket.setNoDelay(true);
     http.emit('connection', socket);
     // The primary accepted it paused and never read from it: the request's bytes are all still here.
     socket.resume();
