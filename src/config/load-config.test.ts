@@ -104,7 +104,10 @@ test('SINGLE_PORT: the bare flag is true and never takes the next argument; the 
   assert.equal(issuesOf({}, ['--single-port=sure']), 'invalid setting --single-port="sure": expected true or false');
 });
 
-test('single-port mode opens no worker ports, so PORT may fall in the WORKER_BASE_PORT range', () => {
+test('single-port mode: PORT may fall in the WORKER_BASE_PORT range (no worker listens), and WORKER_PUBLIC_URL names an origin without a path', () => {
   assert.match(issuesOf({ PORT: '3132', WORKERS: '4' }), /expected a front port outside the worker ports/);
   assert.equal(load({ PORT: '3132', WORKERS: '4', SINGLE_PORT: 'true' }).port, 3132);
+  assert.match(issuesOf({ SINGLE_PORT: 'true', WORKER_PUBLIC_URL: 'https://rt.example.com/w/{index}' }), /WORKER_PUBLIC_URL="https:\/\/rt.example.com\/w\/\{index\}": expected an origin without a path in single-port mode/);
+  assert.equal(load({ SINGLE_PORT: 'true', WORKER_PUBLIC_URL: 'https://example.com' }).workerPublicUrl, 'https://example.com');
+  assert.equal(load({ WORKER_PUBLIC_URL: 'https://rt.example.com/w/{index}' }).singlePort, false, 'a path is fine in the default mode');
 });

@@ -1,5 +1,6 @@
 // Configuration in two steps: read raw values (environment, then CLI flags, which win), then parse
 // and validate them all at once against the SETTINGS table, reporting every problem together.
+import { SOCKET_IO_PATH, workerAddress } from '../routing/worker-address.js';
 import { ParseProblem } from './parsers.js';
 import { SETTINGS, type Config, type SettingSpec } from './settings.js';
 
@@ -111,6 +112,16 @@ export function loadConfig(raw: RawSettings): Config {
         setting: raw.sources.PORT ?? 'PORT',
         shown: String(front),
         expected: `expected a front port outside the worker ports ${result.workerBasePort}-${lastPort}`,
+      });
+    }
+    // Every worker is reached at the public port's own socket.io path: a path-routing proxy cannot
+    // sit in front of one port that is routed by client address.
+    const sample = workerAddress(result.workerPublicUrl, { id: 'w0', index: 0, port: 1, hostname: 'example.com', protocol: 'http' });
+    if (result.singlePort && sample.path !== SOCKET_IO_PATH) {
+      issues.push({
+        setting: raw.sources.WORKER_PUBLIC_URL ?? 'WORKER_PUBLIC_URL',
+        shown: JSON.stringify(result.workerPublicUrl),
+        expected: 'expected an origin without a path in single-port mode (every worker is reached at the public port\'s /socket.io)',
       });
     }
   }
