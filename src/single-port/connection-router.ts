@@ -30,7 +30,7 @@ export interface ConnectionRouterOptions {
   /**
    * Connections held while no worker can take them (none ready, or its handles in flight are at the
    * limit): a burst of connects arrives faster than handles can be passed (one per worker per
-   * round trip), and each held connection costs the primary one descriptor and about a kilobyte.
+   * round trip), and each held connection costs the primary one descriptor and some 10 KB.
    * @default 4096
    */
   readonly maxWaiting?: number;
