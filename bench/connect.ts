@@ -19,13 +19,21 @@ export interface ConnectResult {
   runs: number;
   systems: SystemName[];
   bySystem: Partial<Record<SystemName, ConnectFigures>>;
-  /** sioroute connects/s ÷ the peer's, per run (higher is better for sioroute). */
+  /** The reference's (sioroute unless told) connects/s ÷ the peer's, per run (higher is better for the reference). */
   vs: Partial<Record<SystemName, Spread>>;
   problems: string[];
 }
 
-export async function runConnect(options: { clients: number; runs: number; systems?: string[]; log?: (line: string) => void }): Promise<ConnectResult> {
-  const names = parseSystems(options.systems);
+export async function runConnect(options: {
+  clients: number;
+  runs: number;
+  systems?: string[];
+  /** Every ratio is this system against a peer. @default 'sioroute' */
+  reference?: SystemName;
+  log?: (line: string) => void;
+}): Promise<ConnectResult> {
+  const reference = options.reference ?? 'sioroute';
+  const names = parseSystems(options.systems, reference);
   const log = options.log ?? (() => {});
   const seconds = new Map<SystemName, number[]>(names.map((n) => [n, []]));
   const errors = new Map<SystemName, Errors>(names.map((n) => [n, new Errors()]));
@@ -54,9 +62,9 @@ export async function runConnect(options: { clients: number; runs: number; syste
     bySystem[name] = { seconds: spread(list), connectsPerSecond: spread(list.map((s) => options.clients / s)), failures: errs.count, firstErrors: errs.first };
     if (errs.count > 0) problems.push(`${name}: ${errs.count} clients failed to connect, e.g. ${errs.first.join('; ')}`);
   }
-  const ours = seconds.get('sioroute')!;
+  const ours = seconds.get(reference)!;
   const vs: ConnectResult['vs'] = {};
-  for (const peer of names.filter((n) => n !== 'sioroute')) vs[peer] = spread(ours.map((s, i) => seconds.get(peer)![i]! / s));
+  for (const peer of names.filter((n) => n !== reference)) vs[peer] = spread(ours.map((s, i) => seconds.get(peer)![i]! / s));
   return { clients: options.clients, runs: options.runs, systems: names, bySystem, vs, problems };
 }
 

@@ -169,7 +169,7 @@ export interface Versus {
 export interface TransportFigures {
   clients: number;
   systems: Partial<Record<SystemName, SystemFigures>>;
-  /** sioroute against each peer, per-run ratios: throughput (higher is better), p99 and server CPU per ack (lower is better). */
+  /** The reference (sioroute unless told) against each peer, per-run ratios: throughput (higher is better), p99 and server CPU per ack (lower is better). */
   vs: Partial<Record<SystemName, Versus>>;
   /** (sioroute acks/s / its workers) / bare acks/s, per run. */
   perWorkerVsBare?: Spread;
@@ -187,8 +187,18 @@ export interface DataPathResult {
   problems: string[];
 }
 
-export async function runDataPath(options: { wsClients: number; pollingClients: number; seconds: number; runs: number; systems?: string[]; log?: (line: string) => void }): Promise<DataPathResult> {
-  const names = parseSystems(options.systems);
+export async function runDataPath(options: {
+  wsClients: number;
+  pollingClients: number;
+  seconds: number;
+  runs: number;
+  systems?: string[];
+  /** Every ratio is this system ÷ a peer. @default 'sioroute' */
+  reference?: SystemName;
+  log?: (line: string) => void;
+}): Promise<DataPathResult> {
+  const reference = options.reference ?? 'sioroute';
+  const names = parseSystems(options.systems, reference);
   const log = options.log ?? (() => {});
   const warmupMs = Math.min(1000, options.seconds * 500);
   const clients: Record<Transport, number> = { websocket: options.wsClients, polling: options.pollingClients };
@@ -241,8 +251,8 @@ export async function runDataPath(options: { wsClients: number; pollingClients: 
       // burst of connects onto one worker: it counts a session only once the worker reports it.)
       if (name === 'nginx' && list.some((s) => s.workersUsed < workersOf(name))) problems.push(`${name} ${transport}: not every worker got clients (${result.systems[name].splits.join(', ')})`);
     }
-    const ours = samples[transport].get('sioroute')!;
-    for (const peer of names.filter((n) => n !== 'sioroute')) {
+    const ours = samples[transport].get(reference)!;
+    for (const peer of names.filter((n) => n !== reference)) {
       const theirs = samples[transport].get(peer)!;
       result.vs[peer] = {
         throughput: spread(ours.map((s, i) => s.acksPerSecond / theirs[i]!.acksPerSecond)),
@@ -252,14 +262,14 @@ export async function runDataPath(options: { wsClients: number; pollingClients: 
     }
     if (names.includes('bare')) {
       const bare = samples[transport].get('bare')!;
-      result.perWorkerVsBare = spread(ours.map((s, i) => s.acksPerSecond / workersOf('sioroute') / bare[i]!.acksPerSecond));
+      result.perWorkerVsBare = spread(ours.map((s, i) => s.acksPerSecond / workersOf(reference) / bare[i]!.acksPerSecond));
     }
     return result;
   };
   return { seconds: options.seconds, warmupSeconds: warmupMs / 1000, runs: options.runs, payloadBytes: PAYLOAD.length, systems: names, websocket: figures('websocket'), polling: figures('polling'), problems };
 }
 
-export const LABELS: Record<SystemName, string> = { sioroute: 'sioroute (2 workers)', nginx: 'nginx ip_hash (2 upstreams)', sticky: '@socket.io/sticky (2 workers)', bare: 'bare socket.io (1 process)' };
+export const LABELS: Record<SystemName, string> = { sioroute: 'sioroute (2 workers)', nginx: 'nginx ip_hash (2 upstreams)', sticky: '@socket.io/sticky (2 workers)', bare: 'bare socket.io (1 process)', single: 'sioroute single-port (2 workers)' };
 const TRANSPORT_LABELS: Record<Transport, string> = { websocket: 'WebSocket', polling: 'polling' };
 
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));

@@ -15,6 +15,7 @@ import { dataPathMarkdown, runDataPath } from './data-path.js';
 import { failoverMarkdown, runFailover } from './failover.js';
 import { frontThroughputMarkdown, runFrontThroughput } from './front-throughput.js';
 import { routingQualityMarkdown, runRoutingQuality } from './routing-quality.js';
+import { runSinglePort, singlePortMarkdown } from './single-port.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const quick = values.quick ?? false;
@@ -62,6 +63,7 @@ const routing = await section('routing quality', () => runRoutingQuality({ keys:
 const front = await section('front', () => runFrontThroughput({ durationSeconds: sizes.frontSeconds, runs: sizes.frontRuns, connections: 50 }));
 const dataPath = await section('data path', () => runDataPath({ wsClients: sizes.ws, pollingClients: sizes.polling, seconds: sizes.dataSeconds, runs: sizes.dataRuns, log }));
 const connect = await section('connection setup', () => runConnect({ clients: sizes.connects, runs: 3, log }));
+const singlePort = await section('single-port mode', () => runSinglePort({ wsClients: sizes.ws, pollingClients: sizes.polling, seconds: sizes.dataSeconds, runs: sizes.dataRuns, connects: sizes.connects, log }));
 const capacity = await section('capacity', () => runCapacity({ maxConnections: sizes.maxConnections, step: sizes.step, p99LimitMs: 100, generators: 3 }));
 const failover = await section('failover', () => runFailover({ clients: sizes.failoverClients, runs: sizes.failoverRuns }));
 
@@ -82,7 +84,7 @@ const machine = {
   },
 };
 const totalMinutes = (Date.now() - started) / 60_000;
-const report = { date: new Date().toISOString(), quick, machine, totalMinutes, routing, front, dataPath, connect, capacity, failover };
+const report = { date: new Date().toISOString(), quick, machine, totalMinutes, routing, front, dataPath, connect, singlePort, capacity, failover };
 writeFileSync(join(PACKAGE_ROOT, 'bench', 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
 
 const markdown = `# sioroute benchmark report
@@ -109,6 +111,10 @@ ${dataPathMarkdown(dataPath.result)}
 ## Connection setup
 
 ${connectMarkdown(connect.result)}
+
+## Single-port mode
+
+${singlePortMarkdown(singlePort.result)}
 
 ## Capacity
 

@@ -27,7 +27,11 @@ test('unknown options and commands exit 2; --help exits 0 and lists every settin
   assert.match(command.stderr, /unknown command "launch"/);
   const help = await runCli(['--help']);
   assert.equal(help.code, 0);
-  for (const name of ['PORT', 'WORKERS', 'WORKER_PUBLIC_URL', 'TRUST_PROXY', 'ROUTING_SECRET', 'ALLOWED_ORIGINS']) assert.match(help.stdout, new RegExp(name));
+  for (const name of ['PORT', 'WORKERS', 'WORKER_PUBLIC_URL', 'TRUST_PROXY', 'ROUTING_SECRET', 'ALLOWED_ORIGINS', 'SINGLE_PORT']) assert.match(help.stdout, new RegExp(name));
+  assert.match(help.stdout, /--single-port {2,}SINGLE_PORT/, 'a switch is listed without <value>');
+  const badSwitch = await runCli(['start', '--single-port=maybe']);
+  assert.equal(badSwitch.code, 2);
+  assert.equal(badSwitch.stderr, 'sioroute: invalid setting --single-port="maybe": expected true or false\n');
 });
 
 test('a start that cannot succeed (port taken) exits non-zero with the reason', async () => {
@@ -42,6 +46,9 @@ test('a start that cannot succeed (port taken) exits non-zero with the reason', 
     const worker = await runCli(['start'], { PORT: '0', WORKER_BASE_PORT: String(port - 1), WORKERS: '2' });
     assert.equal(worker.code, 1);
     assert.match(worker.stderr, new RegExp(`worker w1 cannot listen on 127\\.0\\.0\\.1:${port} \\(WORKER_BASE_PORT=${port - 1} \\+ 1\\)`));
+    const single = await runCli(['start', '--single-port'], { PORT: String(port), WORKERS: '2' });
+    assert.equal(single.code, 1);
+    assert.match(single.stderr, new RegExp(`sioroute: cannot start: single-port mode cannot listen on 127\\.0\\.0\\.1:${port} \\(PORT\\): the address is already in use`));
   } finally {
     blocker.close();
   }

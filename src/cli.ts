@@ -37,7 +37,10 @@ function loopbackFor(host: string): string {
 }
 
 function usage(): string {
-  const rows = SETTINGS.map((s) => `  ${`${s.flag} <value>`.padEnd(34)} ${s.env.padEnd(22)} ${s.description} (default: ${s.defaultText})`);
+  const rows = SETTINGS.map((s) => {
+    const flag = 'isSwitch' in s && s.isSwitch ? s.flag : `${s.flag} <value>`;
+    return `  ${flag.padEnd(34)} ${s.env.padEnd(22)} ${s.description} (default: ${s.defaultText})`;
+  });
   return [
     'Usage: sioroute [start] [options]     run the supervisor, the front and the workers',
     '       sioroute restart [--port N]    rolling restart of the workers of a running sioroute',
@@ -50,6 +53,8 @@ function usage(): string {
     '',
     'Starts a supervisor, one front (the page and GET /ws-endpoint) and N socket.io workers on this',
     'machine. Every option is also an environment variable; options win over the environment.',
+    'With --single-port, everything is served on PORT alone: the supervisor hands each connection to',
+    'the worker its client address hashes to, and the workers serve the front\'s routes too.',
     'SIGHUP to the supervisor restarts the workers one by one, draining each; SIGTERM to one worker',
     'drains and replaces that worker; SIGTERM or SIGINT to the supervisor stops everything.',
     '',
@@ -338,7 +343,7 @@ async function runChild(): Promise<void> {
       });
       close = front.close;
     } else if (role === 'worker') {
-      const worker = await runWorkerProcess({ config, secret, index, frontPort, logger, send });
+      const worker = await runWorkerProcess({ config, secret, index, frontPort, logger, send, onMessage: (listener) => process.on('message', listener) });
       close = worker.close;
       drain = worker.drain;
     } else {

@@ -5,6 +5,9 @@
 //   nginx     nginx ip_hash in front of 2 plain socket.io processes
 //   sticky    @socket.io/sticky: a primary relaying to 2 cluster workers
 //   bare      one plain socket.io process, the single-process baseline
+//   single    sioroute in single-port mode (2 workers): clients resolve and connect on the one port
+//             the primary owns; it hands each connection to the worker the client's address hashes
+//             to (not in the default comparison: bench/single-port.ts measures it)
 // Every child is killed on stop, and, as a last resort, when this process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,8 +20,10 @@ import { resolveEndpoint } from '../../src/testing/clients.js';
 import { startCluster } from '../../src/testing/cluster-process.js';
 import { requireNginx, startNginx } from '../../src/testing/nginx-process.js';
 
+/** The default comparison of the data-path and connection benchmarks. */
 export const SYSTEMS = ['sioroute', 'nginx', 'sticky', 'bare'] as const;
-export type SystemName = (typeof SYSTEMS)[number];
+export const ALL_SYSTEMS = [...SYSTEMS, 'single'] as const;
+export type SystemName = (typeof ALL_SYSTEMS)[number];
 
 export type Endpoint = Pick<WsEndpoint, 'url' | 'path' | 'token'>;
 
@@ -98,11 +103,11 @@ const fixed = (name: SystemName, workers: number, pids: number[], url: string, s
   stop,
 });
 
-async function startSioroute(): Promise<RunningSystem> {
-  const cluster = await startCluster({ env: { WORKERS: '2', RATE_LIMIT_PER_MINUTE: '1000000' }, timeoutMs: 60_000 });
+async function startSioroute(name: 'sioroute' | 'single'): Promise<RunningSystem> {
+  const cluster = await startCluster({ args: name === 'single' ? ['--single-port'] : [], env: { WORKERS: '2', RATE_LIMIT_PER_MINUTE: '1000000' }, timeoutMs: 60_000 });
   track(cluster.process, () => cluster.process.kill('SIGTERM'));
   return {
-    name: 'sioroute',
+    name,
     workers: cluster.workers.length,
     pids: [cluster.process.pid!],
     endpoint: (localAddress) => resolveEndpoint(cluster.frontUrl, localAddress),
@@ -195,7 +200,8 @@ export function treeCpuSeconds(roots: readonly number[]): number {
 export function startSystem(name: SystemName): Promise<RunningSystem> {
   switch (name) {
     case 'sioroute':
-      return startSioroute();
+    case 'single':
+      return startSioroute(name);
     case 'nginx':
       return startNginxIpHash();
     case 'sticky':
@@ -221,9 +227,10 @@ export async function stopSystems(systems: readonly RunningSystem[]): Promise<vo
   for (const system of [...systems].reverse()) await system.stop();
 }
 
-export function parseSystems(names: readonly string[] | undefined): SystemName[] {
+/** Systems by name (the default comparison when none given); `reference` is the one every ratio is taken against. */
+export function parseSystems(names: readonly string[] | undefined, reference: SystemName = 'sioroute'): SystemName[] {
   if (!names) return [...SYSTEMS];
-  for (const name of names) if (!(SYSTEMS as readonly string[]).includes(name)) throw new Error(`unknown system "${name}": expected one of ${SYSTEMS.join(', ')}`);
-  if (!names.includes('sioroute')) throw new Error('the systems must include sioroute: every ratio is sioroute against a peer');
+  for (const name of names) if (!(ALL_SYSTEMS as readonly string[]).includes(name)) throw new Error(`unknown system "${name}": expected one of ${ALL_SYSTEMS.join(', ')}`);
+  if (!names.includes(reference)) throw new Error(`the systems must include ${reference}: every ratio is ${reference} against a peer`);
   return names as SystemName[];
 }

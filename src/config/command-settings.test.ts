@@ -31,6 +31,7 @@ test('settings of one command given to another are refused, not ignored', () => 
   assert.match(issuesOf('start', { WORKER_URLS: 'http://a:1' })[0]!, /only `sioroute front` reads WORKER_URLS/);
   assert.match(issuesOf('start', { WORKER_ID: 'a0' })[0]!, /only `sioroute worker` reads WORKER_ID/);
   assert.match(issuesOf('front', { ROUTING_SECRET: SECRET, WORKER_URLS: 'http://a:1', WORKER_INDEX: '2' })[0]!, /only `sioroute worker` reads WORKER_INDEX/);
+  assert.match(issuesOf('worker', { ROUTING_SECRET: SECRET, SINGLE_PORT: 'true' })[0]!, /only `sioroute start` runs single-port mode/);
 });
 
 test('the worker index comes from WORKER_INDEX, else pm2\'s NODE_APP_INSTANCE, else 0', () => {

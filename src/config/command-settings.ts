@@ -26,6 +26,9 @@ export function commandIssues(command: Command, config: Config, sources: Readonl
   if (command !== 'front' && config.workerUrls.length > 0) {
     issues.push({ setting: named('WORKER_URLS'), shown: JSON.stringify(config.workerUrls.join(',')), expected: 'only `sioroute front` reads WORKER_URLS; unset it here' });
   }
+  if (command !== 'start' && config.singlePort) {
+    issues.push({ setting: named('SINGLE_PORT'), shown: '"true"', expected: 'only `sioroute start` runs single-port mode; unset it here' });
+  }
   if (command !== 'worker') {
     for (const [env, value] of [['WORKER_ID', config.workerId], ['WORKER_INDEX', config.workerIndex]] as const) {
       if (value !== undefined) issues.push({ setting: named(env), shown: JSON.stringify(String(value)), expected: `only \`sioroute worker\` reads ${env}; unset it here` });

@@ -30,6 +30,7 @@ test('defaults match the documented table', () => {
   assert.equal(config.logLevel, 'info');
   assert.equal(config.ipv4Prefix, 32);
   assert.equal(config.ipv6Prefix, 64);
+  assert.equal(config.singlePort, false);
   assert.ok(Object.isFrozen(config));
 });
 
@@ -88,4 +89,25 @@ test('arguments that are not settings are handed back', () => {
 test('every setting has a distinct variable and flag', () => {
   assert.equal(new Set(SETTINGS.map((s) => s.env)).size, SETTINGS.length);
   assert.equal(new Set(SETTINGS.map((s) => s.flag)).size, SETTINGS.length);
+});
+
+test('SINGLE_PORT: the bare flag is true and never takes the next argument; the variable and --flag=value parse booleans', () => {
+  assert.equal(load({}, ['--single-port']).singlePort, true);
+  const raw = readRawSettings({}, ['--single-port', 'start', '--port', '9000']);
+  assert.deepEqual(raw.rest, ['start']);
+  assert.equal(loadConfig(raw).singlePort, true);
+  assert.equal(load({ SINGLE_PORT: 'true' }).singlePort, true);
+  assert.equal(load({ SINGLE_PORT: 'yes' }).singlePort, true);
+  assert.equal(load({ SINGLE_PORT: 'true' }, ['--single-port=false']).singlePort, false, 'the flag wins');
+  assert.equal(load({ SINGLE_PORT: '0' }).singlePort, false);
+  assert.equal(issuesOf({ SINGLE_PORT: 'maybe' }), 'invalid setting SINGLE_PORT="maybe": expected true or false');
+  assert.equal(issuesOf({}, ['--single-port=sure']), 'invalid setting --single-port="sure": expected true or false');
+});
+
+test('single-port mode: PORT may fall in the WORKER_BASE_PORT range (no worker listens), and WORKER_PUBLIC_URL names an origin without a path', () => {
+  assert.match(issuesOf({ PORT: '3132', WORKERS: '4' }), /expected a front port outside the worker ports/);
+  assert.equal(load({ PORT: '3132', WORKERS: '4', SINGLE_PORT: 'true' }).port, 3132);
+  assert.match(issuesOf({ SINGLE_PORT: 'true', WORKER_PUBLIC_URL: 'https://rt.example.com/w/{index}' }), /WORKER_PUBLIC_URL="https:\/\/rt.example.com\/w\/\{index\}": expected an origin without a path in single-port mode/);
+  assert.equal(load({ SINGLE_PORT: 'true', WORKER_PUBLIC_URL: 'https://example.com' }).workerPublicUrl, 'https://example.com');
+  assert.equal(load({ WORKER_PUBLIC_URL: 'https://rt.example.com/w/{index}' }).singlePort, false, 'a path is fine in the default mode');
 });

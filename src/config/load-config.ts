@@ -1,5 +1,6 @@
 // Configuration in two steps: read raw values (environment, then CLI flags, which win), then parse
 // and validate them all at once against the SETTINGS table, reporting every problem together.
+import { SOCKET_IO_PATH, workerAddress } from '../routing/worker-address.js';
 import { ParseProblem } from './parsers.js';
 import { SETTINGS, type Config, type SettingSpec } from './settings.js';
 
@@ -35,7 +36,7 @@ const byFlag = new Map<string, SettingSpec>(SETTINGS.map((s) => [s.flag, s]));
 
 /**
  * Collect raw setting values from the environment and from `--flag value` / `--flag=value`
- * arguments. Arguments that are not settings are returned in `rest` for the CLI to handle.
+ * arguments (a switch such as `--single-port` alone means true). Arguments that are not settings are returned in `rest` for the CLI to handle.
  */
 export function readRawSettings(env: Readonly<Record<string, string | undefined>>, args: readonly string[]): RawSettings & { rest: string[] } {
   const values: Record<string, string> = {};
@@ -60,6 +61,8 @@ export function readRawSettings(env: Readonly<Record<string, string | undefined>
     }
     let value: string | undefined;
     if (eq !== -1) value = arg.slice(eq + 1);
+    // A switch never takes the next argument: `--single-port start` must not read `start` as its value.
+    else if (spec.isSwitch) value = 'true';
     else if (i + 1 < args.length && !args[i + 1]!.startsWith('--')) value = args[++i];
     if (value === undefined) {
       issues.push({ setting: flag, shown: '(nothing)', expected: `expected a value after ${flag}` });
@@ -103,11 +106,22 @@ export function loadConfig(raw: RawSettings): Config {
       });
     }
     const front = result.port;
-    if (front !== 0 && result.workerBasePort !== 0 && front >= result.workerBasePort && front <= lastPort) {
+    // In single-port mode the workers listen on no port of their own.
+    if (!result.singlePort && front !== 0 && result.workerBasePort !== 0 && front >= result.workerBasePort && front <= lastPort) {
       issues.push({
         setting: raw.sources.PORT ?? 'PORT',
         shown: String(front),
         expected: `expected a front port outside the worker ports ${result.workerBasePort}-${lastPort}`,
+      });
+    }
+    // Every worker is reached at the public port's own socket.io path: a path-routing proxy cannot
+    // sit in front of one port that is routed by client address.
+    const sample = workerAddress(result.workerPublicUrl, { id: 'w0', index: 0, port: 1, hostname: 'example.com', protocol: 'http' });
+    if (result.singlePort && sample.path !== SOCKET_IO_PATH) {
+      issues.push({
+        setting: raw.sources.WORKER_PUBLIC_URL ?? 'WORKER_PUBLIC_URL',
+        shown: JSON.stringify(result.workerPublicUrl),
+        expected: 'expected an origin without a path in single-port mode (every worker is reached at the public port\'s /socket.io)',
       });
     }
   }

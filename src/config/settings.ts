@@ -48,6 +48,8 @@ export interface Config {
   readonly workerIndex: number | undefined;
   /** Share of clients relative to other workers (2 takes twice as many as 1). @default 1 */
   readonly workerWeight: number;
+  /** One public port: the primary owns it and hands each connection to the worker its address hashes to. @default false */
+  readonly singlePort: boolean;
 }
 
 export interface SettingSpec<K extends keyof Config = keyof Config> {
@@ -61,6 +63,8 @@ export interface SettingSpec<K extends keyof Config = keyof Config> {
   readonly parse: (raw: string) => Config[K];
   /** Never echo the value in errors or logs. */
   readonly secret?: boolean;
+  /** A switch: the bare flag means true; a value only as `--flag=value`. */
+  readonly isSwitch?: boolean;
 }
 
 function setting<K extends keyof Config>(spec: SettingSpec<K>): SettingSpec<K> {
@@ -104,4 +108,9 @@ export const SETTINGS = [
   setting({ key: 'workerId', env: 'WORKER_ID', flag: '--worker-id', description: '`sioroute worker`: stable id of this worker, unique across hosts (routing hashes on it)', defaultText: '{machine host name}-w{index}', defaultValue: () => undefined, parse: parse.workerId }),
   setting({ key: 'workerIndex', env: 'WORKER_INDEX', flag: '--worker-index', description: '`sioroute worker`: index of this worker ({index}; it listens on WORKER_BASE_PORT + index)', defaultText: 'NODE_APP_INSTANCE under pm2, else 0', defaultValue: () => undefined, parse: parse.integer(0, 65535) }),
   setting({ key: 'workerWeight', env: 'WORKER_WEIGHT', flag: '--worker-weight', description: 'share of new clients relative to other workers (2 takes twice as many as 1)', defaultText: '1', defaultValue: () => 1, parse: parse.weight }),
+  setting({
+    key: 'singlePort', env: 'SINGLE_PORT', flag: '--single-port', isSwitch: true,
+    description: 'one public port (PORT) for the page and socket.io: the primary hands each connection to the worker its address hashes to',
+    defaultText: 'false', defaultValue: () => false, parse: parse.boolean,
+  }),
 ] as const satisfies readonly SettingSpec[];

@@ -44,6 +44,14 @@ export interface FrontOptions {
    * template) before they join; false for a front whose workers are separate services. @default true
    */
   readonly embeddedSlots?: boolean;
+  /**
+   * Single-port mode: the primary hands every connection to the worker its TCP peer address hashes
+   * to, reading no header and taking no hint, and a token for any other worker would only be refused
+   * (TOKEN_WRONG_WORKER). So the answer is that pick: keyed by the peer address whatever TRUST_PROXY
+   * says (X-Forwarded-For still keys the rate limit), and the `avoid` hint is not followed.
+   * @default false
+   */
+  readonly answerPrimaryPick?: boolean;
 }
 
 /** `avoid`: up to four worker ids, comma-separated (a client that failed on several workers of one host). */
@@ -61,7 +69,7 @@ class FrontError extends Error {
 }
 
 /** Bytes that never became a request: answer in the front's error shape, then close. */
-function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const code: FrontErrorCode =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
@@ -72,6 +80,7 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
 export async function buildFrontApp(options: FrontOptions): Promise<FastifyInstance> {
   const { config, membership } = options;
   const now = options.now ?? Date.now;
+  const answerPrimaryPick = options.answerPrimaryPick ?? false;
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
   const app = Fastify({
@@ -104,6 +113,12 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     if (!key) throw new FrontError('BAD_CLIENT_ADDRESS');
     return key;
   };
+  const routingKeyOf = (request: FastifyRequest): ClientKey => {
+    if (!answerPrimaryPick) return keyOf(request);
+    const key = clientKey(request.socket.remoteAddress ?? '', config);
+    if (!key) throw new FrontError('BAD_CLIENT_ADDRESS');
+    return key;
+  };
 
   /** The host name browsers used for the front: the worker address reuses it ({hostname}). */
   const hostnameOf = (request: { hostname?: string; headers: IncomingMessage['headers'] }): string => {
@@ -127,7 +142,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     workerPublicUrl: config.workerPublicUrl,
   });
   const endpointForRequest = (request: FastifyRequest, avoid: readonly string[] | undefined) =>
-    endpointFor({ key: keyOf(request), avoid, now: now(), hostname: hostnameOf(request), protocol: protocolOf(request) });
+    endpointFor({ key: routingKeyOf(request), avoid, now: now(), hostname: hostnameOf(request), protocol: protocolOf(request) });
 
   // helmet computes the CSP from the raw request; the page's worker addresses come from the fastify
   // request (X-Forwarded-Host/-Proto from TRUST_PROXY), and the CSP must name the same hosts.
@@ -263,7 +278,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
       async (request, reply) => {
         reply.header('cache-control', 'no-store');
         limit(request, reply);
-        const endpoint = endpointForRequest(request, request.query.avoid?.split(','));
+        const endpoint = endpointForRequest(request, answerPrimaryPick ? undefined : request.query.avoid?.split(','));
         if (!endpoint) {
           reply.header('retry-after', '1');
           throw new FrontError('NO_HEALTHY_WORKER');

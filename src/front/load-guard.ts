@@ -8,7 +8,7 @@ import { errorBody } from './errors.js';
 export interface LoadGuardOptions {
   /** Event loop delay above which requests are turned away. @default 500 */
   readonly maxEventLoopDelayMs?: number;
-  /** Event loop utilization (0 to 1) above which requests are turned away. @default 0.98 */
+  /** Event loop utilization (0 to 1) above which requests are turned away; 0 turns this check off. @default 0.98 */
   readonly maxEventLoopUtilization?: number;
   /** How often the measures are sampled. @default 500 */
   readonly sampleIntervalMs?: number;

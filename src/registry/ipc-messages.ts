@@ -17,10 +17,12 @@ export type SupervisorToChild =
   | { sioroute: 1; type: 'membership'; workers: WorkerInfo[] }
   /** Drain (rolling restart): move the clients away, then exit; the supervisor starts a replacement. */
   | { sioroute: 1; type: 'drain' }
-  | { sioroute: 1; type: 'shutdown' };
+  | { sioroute: 1; type: 'shutdown' }
+  /** Single-port mode: the client connection travels as the message's handle; serve it. */
+  | { sioroute: 1; type: 'connection' };
 
 const CHILD_TYPES = new Set(['worker-ready', 'front-ready', 'heartbeat', 'worker-leaving', 'worker-draining', 'fatal']);
-const SUPERVISOR_TYPES = new Set(['membership', 'drain', 'shutdown']);
+const SUPERVISOR_TYPES = new Set(['membership', 'drain', 'shutdown', 'connection']);
 
 function isTagged(message: unknown, types: Set<string>): boolean {
   return (

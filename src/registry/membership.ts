@@ -44,8 +44,21 @@ export class Membership {
 
   /** The table over workers that may take new clients (ready: not starting, draining or unhealthy). */
   routingTable(): RoutingTable {
-    this.#table ??= createRoutingTable(this.list().filter((w) => w.state === 'ready').map((w) => ({ id: w.id, weight: w.weight })));
+    this.#table ??= this.#tableOf(() => true);
     return this.#table;
+  }
+
+  /**
+   * The same table without some workers: for a primary that found a worker's process gone before
+   * the membership did. Built on each call (rare); the picks among the rest are the ones
+   * routingTable() gives once those workers have left.
+   */
+  routingTableWithout(ids: ReadonlySet<string>): RoutingTable {
+    return this.#tableOf((w) => !ids.has(w.id));
+  }
+
+  #tableOf(include: (worker: WorkerInfo) => boolean): RoutingTable {
+    return createRoutingTable(this.list().filter((w) => w.state === 'ready' && include(w)).map((w) => ({ id: w.id, weight: w.weight })));
   }
 
   upsert(worker: WorkerInfo): void {

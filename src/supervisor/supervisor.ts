@@ -1,12 +1,17 @@
 // The primary process: forks the front and the workers, keeps the membership they report, tells the
 // front about it over IPC, respawns what crashes with backoff, and shuts everything down on demand.
-// It opens no port and parses no client bytes, so there is little in it that can crash.
+// It opens no port and parses no client bytes, so there is little in it that can crash. In
+// single-port mode it owns the one public port instead of forking a front: a ConnectionRouter hands
+// each connection, unread, to its worker, and every worker serves the front's routes from a
+// mirror of the membership.
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { setupPrimary as setupClusterAdapterPrimary } from '@socket.io/cluster-adapter';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
 import { isChildMessage, type ChildToSupervisor, type SupervisorToChild } from '../registry/ipc-messages.js';
 import { Membership } from '../registry/membership.js';
+import { listenFailure } from '../listen-failure.js';
+import { ConnectionRouter, type HandoffTarget } from '../single-port/connection-router.js';
 import { nextCrashCount, restartDelayMs } from './restart-backoff.js';
 import { CHILD_ENV } from './child-env.js';
 
@@ -63,6 +68,9 @@ export class Supervisor {
   /** Drained processes still finishing, no longer in any slot. */
   #retired = new Set<ClusterWorker>();
   #restarting: Promise<void> | undefined;
+  /** Single-port mode: the public port and the hand-over of its connections. */
+  #router: ConnectionRouter | undefined;
+  #targets = new WeakMap<ClusterWorker, HandoffTarget>();
   readonly #opts: Required<SupervisorOptions>;
 
   constructor(options: SupervisorOptions) {
@@ -81,14 +89,20 @@ export class Supervisor {
     setupClusterAdapterPrimary();
     cluster.on('message', (worker, message: unknown) => this.#onMessage(worker, message));
     cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
+    // A worker whose IPC channel closed can take no connection, even before it exits.
+    cluster.on('disconnect', (worker) => this.#connectionsGone(worker));
     this.membership.onChange(() => this.#sendMembership());
 
     const failed = new Promise<never>((_, reject) => {
       this.#startupFailed = reject;
     });
     try {
-      const front = this.#addSlot('front', 'front', 0);
-      await Promise.race([this.#waitReady(front), failed]);
+      if (this.#opts.config.singlePort) {
+        await this.#listenPublicPort();
+      } else {
+        const front = this.#addSlot('front', 'front', 0);
+        await Promise.race([this.#waitReady(front), failed]);
+      }
       const workers = Array.from({ length: this.#opts.config.workers }, (_, i) => this.#addSlot(`w${i}`, 'worker', i));
       await Promise.race([Promise.all(workers.map((slot) => this.#waitReady(slot))), failed]);
     } catch (error) {
@@ -112,6 +126,10 @@ export class Supervisor {
   async stop(): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
+    if (this.#router) {
+      this.#router.close();
+      this.#opts.logger.info({ connections: this.#router.stats() }, 'public port closed');
+    }
     for (const timer of this.#timers) clearInterval(timer);
     for (const slot of this.#slots.values()) clearTimeout(slot.respawnTimer);
     const alive = [...this.#slots.values()].flatMap((slot) => (slot.process ? [slot.process] : [])).concat([...this.#retired]).filter((child) => !child.isDead());
@@ -123,6 +141,52 @@ export class Supervisor {
     await Promise.all(exits);
     clearTimeout(deadline);
     this.#state = 'stopped';
+  }
+
+  /** Single-port mode: listen on PORT before any worker starts; connections wait (bounded) until one is ready. */
+  async #listenPublicPort(): Promise<void> {
+    const { config, logger } = this.#opts;
+    const router = new ConnectionRouter({
+      host: config.host,
+      port: config.port,
+      keyOptions: config,
+      membership: this.membership,
+      targetOf: (workerId) => this.#handoffTarget(workerId),
+      logger: logger.child({ part: 'connection-router' }),
+    });
+    this.#router = router;
+    try {
+      this.#frontPort = await router.listen();
+    } catch (error) {
+      throw new Error(listenFailure('single-port mode', config.host, config.port, 'PORT', error));
+    }
+    logger.info({ port: this.#frontPort }, 'public port listening');
+  }
+
+  /** The process of a worker that can take a connection now: ready, and its IPC channel open. */
+  #handoffTarget(workerId: string): HandoffTarget | undefined {
+    const slot = this.#slots.get(workerId);
+    const child = slot?.process;
+    if (!slot?.ready || !child || child.isDead() || !child.isConnected()) return undefined;
+    let target = this.#targets.get(child);
+    if (!target) {
+      target = {
+        workerId,
+        send: (socket, done) => {
+          // keepOpen: on a failed send the socket is still the primary's, to route elsewhere; the
+          // router closes the primary's descriptor once the handle is written.
+          const message: SupervisorToChild = { sioroute: 1, type: 'connection' };
+          child.send(message, socket, { keepOpen: true }, (error) => done(error ?? null));
+        },
+      };
+      this.#targets.set(child, target);
+    }
+    return target;
+  }
+
+  #connectionsGone(child: ClusterWorker): void {
+    const target = this.#targets.get(child);
+    if (target) this.#router?.targetGone(target);
   }
 
   #addSlot(id: string, role: Role, index: number): Slot {
@@ -220,6 +284,8 @@ export class Supervisor {
         });
         this.#markReady(slot);
         this.#opts.logger.info({ workerId: slot.id, port: message.port, pid: message.pid }, 'worker ready');
+        // Its front mirror starts empty (the upsert above was sent before it counted as ready).
+        if (this.#opts.config.singlePort) this.#sendMembership();
         break;
       case 'heartbeat': {
         const known = this.membership.get(slot.id);
@@ -269,6 +335,7 @@ export class Supervisor {
   }
 
   #onExit(worker: ClusterWorker, code: number | null, signal: string | null): void {
+    this.#connectionsGone(worker);
     const slot = this.#byProcess.get(worker.id);
     if (!slot) return;
     this.#byProcess.delete(worker.id);
@@ -306,8 +373,14 @@ export class Supervisor {
   }
 
   #sendMembership(): void {
+    const message: SupervisorToChild = { sioroute: 1, type: 'membership', workers: this.membership.list() };
+    if (this.#opts.config.singlePort) {
+      // Every worker serves the front's routes from its own mirror.
+      for (const slot of this.#slots.values()) if (slot.ready) this.#send(slot, message);
+      return;
+    }
     const front = this.#slots.get('front');
-    if (front?.ready) this.#send(front, { sioroute: 1, type: 'membership', workers: this.membership.list() });
+    if (front?.ready) this.#send(front, message);
   }
 
   #send(slot: Slot, message: SupervisorToChild): void {

@@ -1,6 +1,7 @@
 // Test support: real HTTP and socket.io clients bound to a chosen loopback source address, so one
 // machine can play many distinct clients (all of 127.0.0.0/8 is loopback on Linux).
-import { Agent, request } from 'node:http';
+import { Agent, request, type ClientRequest } from 'node:http';
+import type { Socket as NetSocket } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents, WsEndpoint } from '../client/protocol.js';
 
@@ -49,6 +50,22 @@ export interface ConnectOptions {
 
 const CONNECT_TIMEOUT_MS = 15_000;
 
+/**
+ * A keep-alive agent whose requests never count as sent on a reused socket. engine.io-client polls
+ * through xmlhttprequest-ssl in Node, which retries a request that fails with ECONNRESET on a reused
+ * socket but never ends the retried request: the new connection stays silent until the server's
+ * headers timeout (10 s). Where that retry reaches a live server (single-port mode, where every
+ * connection is accepted by the primary), a polling client would notice a dead worker 10 s late.
+ * Browsers resend such a request properly, or fail it at once; this makes the Node client fail it
+ * at once.
+ */
+class NoResendAgent extends Agent {
+  override reuseSocket(socket: NetSocket, request: ClientRequest): void {
+    super.reuseSocket(socket, request);
+    request.reusedSocket = false;
+  }
+}
+
 /** Connect a socket.io client to an endpoint from a source address; resolves once connected. */
 export function connectTo(endpoint: Pick<WsEndpoint, 'url' | 'path' | 'token'>, options: ConnectOptions): Promise<DemoSocket> {
   const socket = openSocket(endpoint, options);
@@ -72,7 +89,7 @@ export function connectTo(endpoint: Pick<WsEndpoint, 'url' | 'path' | 'token'>, 
 
 /** Open a socket.io client without waiting (for tests that watch connect_error). */
 export function openSocket(endpoint: Pick<WsEndpoint, 'url' | 'path' | 'token'>, options: ConnectOptions): DemoSocket {
-  const agent = new Agent({ keepAlive: true, localAddress: options.localAddress });
+  const agent = new NoResendAgent({ keepAlive: true, localAddress: options.localAddress });
   const socket: DemoSocket = io(`${endpoint.url}${options.namespace ?? ''}`, {
     path: endpoint.path,
     auth: options.token === null ? {} : { token: options.token ?? endpoint.token },

@@ -8,6 +8,7 @@ import { killQuietly, spawnCli } from './cli-process.js';
 export interface RunningCluster {
   readonly frontUrl: string;
   readonly frontPort: number;
+  /** The front's pid; in single-port mode the supervisor's, which owns the public port. */
   readonly frontPid: number;
   readonly workers: readonly { id: string; port: number; pid: number }[];
   readonly process: ChildProcess;
@@ -39,7 +40,8 @@ export async function startCluster(options: StartOptions = {}): Promise<RunningC
   let front: Record<string, unknown>;
   try {
     [ready, front] = await Promise.race([
-      Promise.all([waitForLog((e) => typeof e.frontUrl === 'string', timeoutMs), waitForLog((e) => e.msg === 'front ready', timeoutMs)]),
+      // In single-port mode the supervisor itself owns the public port: its line stands for the front's.
+      Promise.all([waitForLog((e) => typeof e.frontUrl === 'string', timeoutMs), waitForLog((e) => e.msg === 'front ready' || e.msg === 'public port listening', timeoutMs)]),
       cli.exited,
     ]);
   } catch (error) {

@@ -1,8 +1,8 @@
 // One worker: an HTTP server on its own port carrying socket.io, with admission by routing token,
 // CORS for the allowed origins only, and the application handlers. A factory: it reads no
 // environment and installs no signal handlers; src/cli.ts does that.
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { Server as NetServer, type AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import cors from 'cors';
 import type { Logger } from 'pino';
 import { Server, type ServerOptions } from 'socket.io';
@@ -38,6 +38,16 @@ export interface WorkerServerOptions {
   readonly maxHttpBufferSize?: number;
   /** Listen with `exclusive: true` so cluster workers own their port (no round-robin via the primary). @default true */
   readonly exclusive?: boolean;
+  /**
+   * Single-port mode: the primary owns the public port and hands this worker its connections; the
+   * worker never listens, `port` is the public port, and `accept(socket)` serves each connection.
+   * @default false
+   */
+  readonly handedOff?: boolean;
+  /** Requests outside the socket.io path (single-port mode: the front's routes). @default GET /healthz, else 404 JSON */
+  readonly otherRequests?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Bytes that never became a request. @default Node's plain 400 */
+  readonly clientErrorHandler?: (error: Error & { code?: string }, socket: Socket) => void;
   readonly onRefused?: (code: AdmissionErrorCode) => void;
   /** What /healthz says about this worker when it runs as a separate service (fronts probe it). */
   readonly record?: () => WorkerRecord;
@@ -58,6 +68,8 @@ export interface WorkerServer {
   /** Disconnect every client and stop listening. */
   close(): Promise<void>;
   clientCount(): number;
+  /** Serve a connection the primary handed over (single-port mode); closed when the worker is not serving. */
+  accept(socket: Socket): void;
 }
 
 export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
@@ -69,6 +81,10 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
   // Check the timeouts below every second, not every 30 s (Node's default), so idle sockets go in time.
   const http = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     // socket.io answers its own path before this handler; anything else is a small JSON answer.
+    if (options.otherRequests) {
+      options.otherRequests(req, res);
+      return;
+    }
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify({ status: 'ok', workerId: options.workerId, clients: io.engine.clientsCount, worker: options.record?.() }));
@@ -80,6 +96,7 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
   // Slow or idle sockets must not pile up on a public port.
   http.headersTimeout = 10_000;
   http.requestTimeout = 30_000;
+  if (options.clientErrorHandler) http.on('clientError', options.clientErrorHandler);
 
   const io = new Server(http, {
     path: SOCKET_IO_PATH,
@@ -128,6 +145,15 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     if (state !== 'new') throw new Error(`worker ${options.workerId} cannot start: it is ${state}`);
     state = 'starting';
     await options.register(io, context);
+    if (options.handedOff) {
+      // Node arms the headers and request timeouts of an HTTP server on 'listening'; this one never
+      // listens (the primary hands it connections), so it is told the equivalent. engine.io
+      // re-creates its WebSocket server on 'listening', as it does for a server that listens.
+      http.emit('listening');
+      state = 'listening';
+      logger.info({ port: boundPort }, 'worker serving connections handed over by the primary');
+      return boundPort;
+    }
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen({ host: options.host, port: options.port, exclusive: options.exclusive ?? true }, () => {
@@ -182,8 +208,10 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
       new Promise<void>((resolve) => setTimeout(resolve, POLLING_NOTICE_MS).unref()),
     ]);
     // net.Server#close, not http.Server#close: stop listening (freeing the port for the replacement)
-    // and let the requests in progress finish; the idle connections go.
-    NetServer.prototype.close.call(http);
+    // and let the requests in progress finish; the idle connections go. A handed-off worker
+    // (single-port mode) has no port: the primary stops sending it connections once it is out of
+    // routing, and closing a server that never listened would close socket.io with it.
+    if (!options.handedOff) NetServer.prototype.close.call(http);
     keepAlive = false;
     http.closeIdleConnections();
     onPortReleased?.();
@@ -220,5 +248,18 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     state = 'closed';
   }
 
-  return { io, http, start, drain, close, clientCount: () => io.engine.clientsCount };
+  function accept(socket: Socket): void {
+    if (state !== 'listening' && state !== 'draining') {
+      socket.destroy();
+      return;
+    }
+    // What a listening HTTP server does for the connections it accepts itself (Node's default
+    // noDelay): without it, Nagle's algorithm holds small writes back by tens of milliseconds.
+    socket.setNoDelay(true);
+    http.emit('connection', socket);
+    // The primary accepted it paused and never read from it: the request's bytes are all still here.
+    socket.resume();
+  }
+
+  return { io, http, start, drain, close, accept, clientCount: () => io.engine.clientsCount };
 }

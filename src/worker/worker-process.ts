@@ -2,11 +2,14 @@
 // for broadcasts across workers, a heartbeat to the supervisor, ready reported with the real port.
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { Socket } from 'node:net';
 import { createAdapter } from '@socket.io/cluster-adapter';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
-import type { ChildToSupervisor } from '../registry/ipc-messages.js';
+import { clientErrorHandler } from '../front/build-front-app.js';
+import { isSupervisorMessage, type ChildToSupervisor } from '../registry/ipc-messages.js';
 import { listenFailure } from '../listen-failure.js';
+import { buildWorkerFront, type WorkerFront } from '../single-port/worker-front.js';
 import { createWorkerServer, type WorkerServer } from './create-worker-server.js';
 import { register as demoRegister } from './demo-handlers.js';
 import type { RegisterHandlers } from './worker-context.js';
@@ -18,6 +21,8 @@ export interface WorkerProcessOptions {
   readonly frontPort: number | undefined;
   readonly logger: Logger;
   readonly send: (message: ChildToSupervisor) => void;
+  /** Messages from the supervisor, with the handle one may carry (single-port mode: membership and connections). */
+  readonly onMessage: (listener: (message: unknown, handle: unknown) => void) => void;
   /** @default HEARTBEAT_MS */
   readonly heartbeatMs?: number;
 }
@@ -43,7 +48,9 @@ export interface WorkerProcess {
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
   const { config, index, send } = options;
   const workerId = `w${index}`;
-  const port = config.workerBasePort === 0 ? 0 : config.workerBasePort + index;
+  if (config.singlePort && options.frontPort === undefined) throw new Error('single-port mode: the worker was not told the public port');
+  // Single-port mode: no port of its own; the public one is where browsers reach it.
+  const port = config.singlePort ? options.frontPort! : config.workerBasePort === 0 ? 0 : config.workerBasePort + index;
   let register: RegisterHandlers;
   try {
     register = await loadHandlers(config.handlers);
@@ -52,6 +59,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
     send({ sioroute: 1, type: 'fatal', reason });
     throw new Error(reason);
   }
+  const front: WorkerFront | undefined = config.singlePort ? await buildWorkerFront({ config, secret: options.secret, logger: options.logger }) : undefined;
   const server = createWorkerServer({
     workerId,
     index,
@@ -63,16 +71,26 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
     logger: options.logger,
     register,
     adapter: createAdapter(),
+    ...(front ? { handedOff: true, otherRequests: front.handle, clientErrorHandler } : {}),
   });
+  options.onMessage((message, handle) => {
+    if (!isSupervisorMessage(message)) return;
+    if (message.type === 'membership') front?.membership.replace(message.workers);
+    // A connection may close between the primary's send and its arrival: then there is no handle.
+    if (message.type === 'connection' && handle instanceof Socket) {
+      if (front) server.accept(handle);
+      else handle.destroy();
+    }
+  });
+  let boundPort: number;
   try {
-    await server.start();
+    boundPort = await server.start();
   } catch (error) {
     const setting = config.workerBasePort === 0 ? 'WORKER_BASE_PORT=0' : `WORKER_BASE_PORT=${config.workerBasePort} + ${index}`;
     const reason = listenFailure(`worker ${workerId}`, config.host, port, setting, error);
     send({ sioroute: 1, type: 'fatal', reason });
     throw new Error(reason);
   }
-  const boundPort = (server.http.address() as { port: number }).port;
   send({ sioroute: 1, type: 'worker-ready', id: workerId, index, port: boundPort, pid: process.pid });
   const heartbeat = setInterval(() => send({ sioroute: 1, type: 'heartbeat', id: workerId, clients: server.clientCount() }), options.heartbeatMs ?? HEARTBEAT_MS);
   heartbeat.unref();
@@ -87,10 +105,12 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
         () => send({ sioroute: 1, type: 'worker-draining', id: workerId }),
         () => send({ sioroute: 1, type: 'worker-leaving', id: workerId }),
       );
+      await front?.close();
     },
     close: async () => {
       stopHeartbeat();
       await server.close();
+      await front?.close();
     },
   };
 }
