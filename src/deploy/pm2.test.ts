@@ -11,6 +11,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { clientAddress, connectClient, httpGet, type DemoSocket } from '../testing/clients.js';
 import { freePortRun } from '../testing/free-ports.js';
 import { startRedis, type RunningRedis } from '../testing/redis-server.js';
+import { waitFor } from '../testing/wait-for.js';
 
 const run = promisify(execFile);
 
@@ -18,15 +19,6 @@ interface StatusJson {
   list: { id: string; index: number; port: number; pid: number; state: string }[];
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('pm2 with ecosystem.config.cjs', () => {
   let redis: RunningRedis;
@@ -55,9 +47,10 @@ describe('pm2 with ecosystem.config.cjs', () => {
 
   test('the front routes to both pm2 instances, each on WORKER_BASE_PORT + NODE_APP_INSTANCE; chat crosses them', async () => {
     const status = await waitFor('two ready workers', async () => {
-      const s = (await httpGet(`${frontUrl}/status.json`)).json<StatusJson>();
-      return s.list.filter((w) => w.state === 'ready').length === 2 ? s : undefined;
-    });
+      // The front may not listen yet.
+      const s = await httpGet(`${frontUrl}/status.json`).then((r) => r.json<StatusJson>(), () => undefined);
+      return s?.list.filter((w) => w.state === 'ready').length === 2 ? s : undefined;
+    }, 20_000);
     const base = Number(env.WORKER_BASE_PORT);
     assert.deepEqual(status.list.map((w) => [w.index, w.port]).sort(), [[0, base], [1, base + 1]]);
 

@@ -7,6 +7,7 @@ import { clientAddress, connectClient, httpGet, resolveEndpoint, type DemoSocket
 import { startRedis, type RunningRedis } from '../testing/redis-server.js';
 import { RehomingClient } from '../testing/rehoming-client.js';
 import { startFrontService, startWorkerService, type RunningFrontService, type RunningWorkerService } from '../testing/services.js';
+import { waitFor } from '../testing/wait-for.js';
 
 const SECRET = 'multi-host-test-secret-of-at-least-32-bytes';
 const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'] as const;
@@ -15,15 +16,6 @@ interface StatusJson {
   list: { id: string; state: string; weight: number; pid: number }[];
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const hostOf = (workerId: string) => HOSTS[Number(workerId[1])]!;
 

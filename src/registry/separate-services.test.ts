@@ -7,18 +7,10 @@ import { runCli } from '../testing/cluster-process.js';
 import { freePortRun } from '../testing/free-ports.js';
 import { startRedis, type RunningRedis } from '../testing/redis-server.js';
 import { startFrontService, startWorkerService, type RunningFrontService, type RunningWorkerService } from '../testing/services.js';
+import { waitFor } from '../testing/wait-for.js';
 
 const SECRET = 'separate-services-test-secret-32-bytes-or-more';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 test('a front or a worker without what it needs exits 2 naming the setting', async () => {
   const front = await runCli(['front'], { PORT: '0' });

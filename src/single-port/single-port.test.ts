@@ -12,21 +12,13 @@ import { createRoutingTable } from '../routing/select-worker.js';
 import { clientAddress, connectClient, httpGet, resolveEndpoint, type DemoSocket } from '../testing/clients.js';
 import { startCluster, type RunningCluster } from '../testing/cluster-process.js';
 import { RehomingClient } from '../testing/rehoming-client.js';
+import { waitFor } from '../testing/wait-for.js';
 
 const secret = 'single-port-test-secret-single-port-test-0';
 
 /** What the pure routing function picks for an address among these workers (equal weights). */
 const pureRoute = (ids: readonly string[], address: string) => createRoutingTable(ids.map((id) => ({ id }))).select(clientKey(address)!)!;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const status = async (frontUrl: string) => (await httpGet(`${frontUrl}/status.json`)).json<Status>();
 

@@ -7,18 +7,10 @@ import type { ChatMessage, WsEndpoint } from '../client/protocol.js';
 import { signToken } from '../routing/token.js';
 import { clientAddress, connectClient, connectTo, errorCode, httpGet, resolveEndpoint, type DemoSocket } from '../testing/clients.js';
 import { startCluster, type RunningCluster } from '../testing/cluster-process.js';
+import { waitFor } from '../testing/wait-for.js';
 
 const secret = 'cluster-test-secret-cluster-test-secret-0';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface StatusJson {
   list: { id: string; pid: number; port: number; state: string; clients: number }[];
