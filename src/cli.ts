@@ -227,7 +227,7 @@ async function runChild(): Promise<void> {
       });
       close = front.close;
     } else if (role === 'worker') {
-      const worker = await runWorkerProcess({ config, secret, index, frontPort, logger, send });
+      const worker = await runWorkerProcess({ config, secret, index, frontPort, logger, send, onMessage: (listener) => process.on('message', listener) });
       close = worker.close;
       drain = worker.drain;
     } else {

@@ -40,6 +40,8 @@ export interface Config {
   readonly drainSeconds: number;
   /** Path of a module exporting `register(io, context)`; undefined runs the demo. @default undefined */
   readonly handlers: string | undefined;
+  /** Peer addresses/CIDRs allowed to read /metrics of the front and the workers; empty means nobody. @default ['127.0.0.0/8', '::1'] */
+  readonly metricsFrom: readonly string[];
 }
 
 export interface SettingSpec<K extends keyof Config = keyof Config> {
@@ -91,5 +93,9 @@ export const SETTINGS = [
       if (!/\.(c|m)?js$/.test(raw.trim())) throw new parse.ParseProblem('expected the path of a JavaScript module (.js, .mjs or .cjs) exporting register(io, context)');
       return raw.trim();
     },
+  }),
+  setting({
+    key: 'metricsFrom', env: 'METRICS_FROM', flag: '--metrics-from', description: 'addresses/CIDRs allowed to read /metrics (none: nobody)',
+    defaultText: '127.0.0.0/8,::1', defaultValue: () => ['127.0.0.0/8', '::1'], parse: parse.metricsFrom,
   }),
 ] as const satisfies readonly SettingSpec[];

@@ -4,8 +4,10 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { createAdapter } from '@socket.io/cluster-adapter';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import type { Config } from '../config/settings.js';
-import type { ChildToSupervisor } from '../registry/ipc-messages.js';
+import { collectProcessMetrics } from '../metrics/process-metrics.js';
+import { isSupervisorMessage, type ChildToSupervisor } from '../registry/ipc-messages.js';
 import { listenFailure } from '../listen-failure.js';
 import { createWorkerServer, type WorkerServer } from './create-worker-server.js';
 import { register as demoRegister } from './demo-handlers.js';
@@ -18,6 +20,8 @@ export interface WorkerProcessOptions {
   readonly frontPort: number | undefined;
   readonly logger: Logger;
   readonly send: (message: ChildToSupervisor) => void;
+  /** Messages from the supervisor (metrics-collect is answered here). */
+  readonly onMessage: (listener: (message: unknown) => void) => void;
   /** @default HEARTBEAT_MS */
   readonly heartbeatMs?: number;
 }
@@ -52,6 +56,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
     send({ sioroute: 1, type: 'fatal', reason });
     throw new Error(reason);
   }
+  const metrics = new Registry();
+  collectProcessMetrics(metrics, { role: 'worker', worker: workerId });
   const server = createWorkerServer({
     workerId,
     index,
@@ -63,6 +69,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
     logger: options.logger,
     register,
     adapter: createAdapter(),
+    metricsRegistry: metrics,
+    metricsFrom: config.metricsFrom,
   });
   try {
     await server.start();
@@ -73,6 +81,15 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
     throw new Error(reason);
   }
   const boundPort = (server.http.address() as { port: number }).port;
+  // Before ready: the supervisor asks ready workers only, and expects an answer.
+  options.onMessage((message) => {
+    if (!isSupervisorMessage(message) || message.type !== 'metrics-collect') return;
+    const { collectId } = message;
+    metrics.getMetricsAsJSON().then(
+      (json) => send({ sioroute: 1, type: 'metrics-part', collectId, metrics: json }),
+      (error: unknown) => options.logger.error({ err: error }, 'metrics failed'),
+    );
+  });
   send({ sioroute: 1, type: 'worker-ready', id: workerId, index, port: boundPort, pid: process.pid });
   const heartbeat = setInterval(() => send({ sioroute: 1, type: 'heartbeat', id: workerId, clients: server.clientCount() }), options.heartbeatMs ?? HEARTBEAT_MS);
   heartbeat.unref();
