@@ -9,6 +9,7 @@ import { clientKey } from '../routing/client-key.js';
 import { verifyToken } from '../routing/token.js';
 import { httpGet } from '../testing/clients.js';
 import { buildFrontApp, type FrontOptions } from './build-front-app.js';
+import { LOAD_GUARD_OFF } from './load-guard.js';
 
 const secret = 'front-test-secret-front-test-secret-0123';
 const NOW = 1_800_000_000_000;
@@ -21,7 +22,7 @@ async function startFront(env: Record<string, string>, workers = [worker(0), wor
   const membership = new Membership();
   membership.replace(workers);
   const config = loadConfig(readRawSettings({ LOG_LEVEL: 'silent', ...env }, []));
-  const app = await buildFrontApp({ config, membership, secret, logger: pino({ level: 'silent' }), now: () => NOW, ...extra });
+  const app = await buildFrontApp({ config, membership, secret, logger: pino({ level: 'silent' }), now: () => NOW, loadGuard: LOAD_GUARD_OFF, ...extra });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   return { app, membership, url: `http://127.0.0.1:${address.port}` };

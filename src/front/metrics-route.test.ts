@@ -10,6 +10,7 @@ import { Membership, type WorkerInfo } from '../registry/membership.js';
 import { httpGet } from '../testing/clients.js';
 import { scrape } from '../testing/prometheus.js';
 import { buildFrontApp, type FrontMetricsOptions } from './build-front-app.js';
+import { LOAD_GUARD_OFF } from './load-guard.js';
 import type { Status } from './status.js';
 
 const NOW = 1_800_000_000_000;
@@ -27,7 +28,7 @@ async function startFront(env: Record<string, string> = {}, metrics?: FrontMetri
   const membership = new Membership();
   membership.replace([worker(0), worker(1), worker(2)]);
   const config = loadConfig(readRawSettings({ LOG_LEVEL: 'silent', ...env }, []));
-  const app = await buildFrontApp({ config, membership, secret: 'metrics-test-secret-metrics-test-secret-0', logger: pino({ level: 'silent' }), now: () => NOW, ...(metrics ? { metrics } : {}) });
+  const app = await buildFrontApp({ config, membership, secret: 'metrics-test-secret-metrics-test-secret-0', logger: pino({ level: 'silent' }), now: () => NOW, loadGuard: LOAD_GUARD_OFF, ...(metrics ? { metrics } : {}) });
   fronts.push(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, membership, url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
