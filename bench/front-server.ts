@@ -1,10 +1,12 @@
-// Child process for the front benchmark: the real front app with 8 ready workers in its
+// Child process for the front benchmark: the real front app (metrics included) with 8 ready workers in its
 // membership, plus a constant-JSON route on the same fastify instance as the yardstick.
 // Prints its port on stdout and serves until killed.
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { loadConfig, readRawSettings } from '../src/config/load-config.js';
 import { buildFrontApp } from '../src/front/build-front-app.js';
 import { createRateLimiter } from '../src/front/rate-limit.js';
+import { collectProcessMetrics } from '../src/metrics/process-metrics.js';
 import { Membership } from '../src/registry/membership.js';
 
 const now = Date.now();
@@ -15,6 +17,11 @@ membership.replace(
   })),
 );
 const config = loadConfig(readRawSettings({ TRUST_PROXY: '127.0.0.1', RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'silent' }, []));
+function frontRegistry(): Registry {
+  const registry = new Registry();
+  collectProcessMetrics(registry, { role: 'front' });
+  return registry;
+}
 const app = await buildFrontApp({
   config,
   membership,
@@ -22,6 +29,8 @@ const app = await buildFrontApp({
   logger: pino({ level: 'silent' }),
   // The benchmark measures throughput at saturation: the load guard would shed exactly that.
   loadGuard: { maxEventLoopDelayMs: 60_000, maxEventLoopUtilization: 1 },
+  // As the real front: its metrics, with the process metrics beside them.
+  metrics: { registry: frontRegistry() },
 });
 const constant = { workerId: 'w0', url: 'http://127.0.0.1:3131', path: '/socket.io', token: 'x'.repeat(86), expiresAt: now };
 app.get('/bench-constant', async (_request, reply) => {

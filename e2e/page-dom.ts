@@ -7,6 +7,8 @@ export interface PageElement {
   readonly textContent: string | null;
   readonly dataset: Record<string, string | undefined>;
   querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+  getAttribute(name: string): string | null;
 }
 
 export interface PageDocument {

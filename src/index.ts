@@ -6,7 +6,7 @@ import { createLogger } from './logger.js';
 import { CLI_PATH } from './paths.js';
 import { Supervisor, type ClusterInfo } from './supervisor/supervisor.js';
 
-export { buildFrontApp as createFront, type FrontOptions } from './front/build-front-app.js';
+export { buildFrontApp as createFront, type FrontMetricsOptions, type FrontOptions } from './front/build-front-app.js';
 export { createWorkerServer as createWorker, type WorkerServer, type WorkerServerOptions } from './worker/create-worker-server.js';
 export type { RegisterHandlers, WorkerContext } from './worker/worker-context.js';
 export { Membership, type WorkerInfo, type WorkerState } from './registry/membership.js';

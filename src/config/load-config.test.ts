@@ -31,6 +31,7 @@ test('defaults match the documented table', () => {
   assert.equal(config.ipv4Prefix, 32);
   assert.equal(config.ipv6Prefix, 64);
   assert.equal(config.singlePort, false);
+  assert.deepEqual(config.metricsFrom, ['127.0.0.0/8', '::1']);
   assert.ok(Object.isFrozen(config));
 });
 
@@ -46,6 +47,8 @@ test('environment values are parsed, and flags win over the environment', () => 
   assert.deepEqual(config.trustProxy, ['127.0.0.1', '10.0.0.0/8']);
   assert.deepEqual(config.allowedOrigins, ['https://app.example.com']);
   assert.equal(config.logLevel, 'warn');
+  assert.deepEqual(load({ METRICS_FROM: '10.1.2.3, fd00::/8, loopback' }).metricsFrom, ['10.1.2.3', 'fd00::/8', 'loopback']);
+  assert.deepEqual(load({}, ['--metrics-from', 'none']).metricsFrom, []);
 });
 
 test('a bad value names the setting, the value and what is expected', () => {
@@ -56,6 +59,10 @@ test('a bad value names the setting, the value and what is expected', () => {
   assert.match(issuesOf({ HOST: 'bad host!' }), /HOST="bad host!": expected an IP address or a host name/);
   assert.match(issuesOf({ TRUST_PROXY: '1.2.3.4/40' }), /TRUST_PROXY=.*"1.2.3.4\/40" is neither/);
   assert.match(issuesOf({ TRUST_PROXY: 'everyone' }), /TRUST_PROXY/);
+  assert.equal(
+    issuesOf({ METRICS_FROM: '10.0.0.0/8, prometheus' }),
+    'invalid setting METRICS_FROM="10.0.0.0/8, prometheus": expected a comma-separated list of scraper addresses or CIDRs (or loopback, linklocal, uniquelocal); "prometheus" is neither',
+  );
   assert.match(issuesOf({ ALLOWED_ORIGINS: '*' }), /ALLOWED_ORIGINS="\*": .*refused/);
   assert.match(issuesOf({ ALLOWED_ORIGINS: 'https://x.example/path' }), /origins only/);
   assert.match(issuesOf({ WORKER_PUBLIC_URL: 'http://x/{bogus}' }), /WORKER_PUBLIC_URL=.*placeholders/);

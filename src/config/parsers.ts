@@ -34,20 +34,33 @@ export function host(raw: string): string {
 }
 
 /** fastify's trustProxy accepts addresses, CIDRs and the names proxy-addr knows. */
-const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+export const ADDRESS_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
 
-export function trustProxy(raw: string): string[] {
-  const entries = list(raw);
-  if (['off', 'false', 'none', ''].includes(raw.trim().toLowerCase())) return [];
-  for (const entry of entries) {
-    const [address, prefix, extra] = entry.split('/');
-    const family = isIP(address ?? '');
-    const prefixOk = prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
-    if (PROXY_NAMES.includes(entry) || (family !== 0 && prefixOk && extra === undefined)) continue;
-    throw new ParseProblem(`expected a comma-separated list of proxy addresses or CIDRs (or ${PROXY_NAMES.join(', ')}); "${entry}" is neither`);
-  }
-  return entries;
+function isAddressRange(entry: string): boolean {
+  if ((ADDRESS_RANGE_NAMES as readonly string[]).includes(entry)) return true;
+  const [address, prefix, extra] = entry.split('/');
+  const family = isIP(address ?? '');
+  const prefixOk = prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+  return family !== 0 && prefixOk && extra === undefined;
 }
+
+/** A list of addresses, CIDRs and range names; `off`/`none` is the empty list. */
+function addressRanges(what: string) {
+  return (raw: string): string[] => {
+    if (['off', 'false', 'none', ''].includes(raw.trim().toLowerCase())) return [];
+    const entries = list(raw);
+    for (const entry of entries) {
+      if (isAddressRange(entry)) continue;
+      throw new ParseProblem(`expected a comma-separated list of ${what} addresses or CIDRs (or ${ADDRESS_RANGE_NAMES.join(', ')}); "${entry}" is neither`);
+    }
+    return entries;
+  };
+}
+
+export const trustProxy = addressRanges('proxy');
+
+/** Who may read /metrics. */
+export const metricsFrom = addressRanges('scraper');
 
 export function origins(raw: string): string[] {
   const entries = list(raw);

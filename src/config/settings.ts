@@ -50,6 +50,8 @@ export interface Config {
   readonly workerWeight: number;
   /** One public port: the primary owns it and hands each connection to the worker its address hashes to. @default false */
   readonly singlePort: boolean;
+  /** Peer addresses/CIDRs allowed to read /metrics of the front and the workers; empty means nobody. @default ['127.0.0.0/8', '::1'] */
+  readonly metricsFrom: readonly string[];
 }
 
 export interface SettingSpec<K extends keyof Config = keyof Config> {
@@ -112,5 +114,9 @@ export const SETTINGS = [
     key: 'singlePort', env: 'SINGLE_PORT', flag: '--single-port', isSwitch: true,
     description: 'one public port (PORT) for the page and socket.io: the primary hands each connection to the worker its address hashes to',
     defaultText: 'false', defaultValue: () => false, parse: parse.boolean,
+  }),
+  setting({
+    key: 'metricsFrom', env: 'METRICS_FROM', flag: '--metrics-from', description: 'addresses/CIDRs allowed to read /metrics (none: nobody)',
+    defaultText: '127.0.0.0/8,::1', defaultValue: () => ['127.0.0.0/8', '::1'], parse: parse.metricsFrom,
   }),
 ] as const satisfies readonly SettingSpec[];

@@ -9,6 +9,7 @@ import { clientKey } from '../routing/client-key.js';
 import { verifyToken } from '../routing/token.js';
 import { httpGet } from '../testing/clients.js';
 import { buildFrontApp, type FrontOptions } from './build-front-app.js';
+import { LOAD_GUARD_OFF } from './load-guard.js';
 
 const secret = 'front-test-secret-front-test-secret-0123';
 const NOW = 1_800_000_000_000;
@@ -17,14 +18,11 @@ function worker(index: number, state: 'ready' | 'draining' | 'unhealthy' = 'read
   return { id: `w${index}`, index, port: 4000 + index, pid: 100 + index, state, weight: 1, clients: 0, startedAt: NOW, lastSeenAt: NOW };
 }
 
-const LENIENT_GUARD = { maxEventLoopDelayMs: 60_000, maxEventLoopUtilization: 1 };
-
 async function startFront(env: Record<string, string>, workers = [worker(0), worker(1), worker(2)], extra: Partial<FrontOptions> = {}) {
   const membership = new Membership();
   membership.replace(workers);
   const config = loadConfig(readRawSettings({ LOG_LEVEL: 'silent', ...env }, []));
-  // The test process is also the client: its own load must not trip the guard, except where a test asks for it.
-  const app = await buildFrontApp({ config, membership, secret, logger: pino({ level: 'silent' }), now: () => NOW, loadGuard: LENIENT_GUARD, ...extra });
+  const app = await buildFrontApp({ config, membership, secret, logger: pino({ level: 'silent' }), now: () => NOW, loadGuard: LOAD_GUARD_OFF, ...extra });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   return { app, membership, url: `http://127.0.0.1:${address.port}` };

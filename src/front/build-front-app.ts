@@ -9,8 +9,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import type { Config } from '../config/settings.js';
+import { chartLayout, STATE_COLOURS } from '../client/status-chart.js';
 import { CLIENT_BUILD_DIR, PUBLIC_DIR, socketIoClientDistDir, VIEWS_DIR } from '../paths.js';
+import { createFrontMetrics } from '../metrics/front-metrics.js';
+import { createScrapeAccess } from '../metrics/scrape-access.js';
 import type { Membership } from '../registry/membership.js';
 import { clientKey, type ClientKey } from '../routing/client-key.js';
 import { workerSource } from '../routing/worker-address.js';
@@ -23,8 +27,18 @@ import { healthOf, statusOf } from './status.js';
 
 export type FrontConfig = Pick<
   Config,
-  'host' | 'workers' | 'trustProxy' | 'tokenTtlSeconds' | 'workerPublicUrl' | 'allowedOrigins' | 'ipv4Prefix' | 'ipv6Prefix' | 'rateLimitPerMinute'
+  'host' | 'workers' | 'trustProxy' | 'tokenTtlSeconds' | 'workerPublicUrl' | 'allowedOrigins' | 'ipv4Prefix' | 'ipv6Prefix' | 'rateLimitPerMinute' | 'metricsFrom'
 >;
+
+export interface FrontMetricsOptions {
+  /** Where the front's own metrics live. @default a new registry, without process metrics */
+  readonly registry?: Registry;
+  /**
+   * The Prometheus text GET /metrics answers, e.g. the aggregate of a whole cluster; a rejection
+   * answers 503 METRICS_UNAVAILABLE. @default the registry's own text
+   */
+  readonly scrape?: () => Promise<string>;
+}
 
 export interface FrontOptions {
   readonly config: FrontConfig;
@@ -52,6 +66,8 @@ export interface FrontOptions {
    * @default false
    */
   readonly answerPrimaryPick?: boolean;
+  /** What GET /metrics serves. @default see FrontMetricsOptions */
+  readonly metrics?: FrontMetricsOptions;
 }
 
 /** `avoid`: up to four worker ids, comma-separated (a client that failed on several workers of one host). */
@@ -141,8 +157,15 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     tokenTtlSeconds: config.tokenTtlSeconds,
     workerPublicUrl: config.workerPublicUrl,
   });
-  const endpointForRequest = (request: FastifyRequest, avoid: readonly string[] | undefined) =>
-    endpointFor({ key: routingKeyOf(request), avoid, now: now(), hostname: hostnameOf(request), protocol: protocolOf(request) });
+  const registry = options.metrics?.registry ?? new Registry();
+  const metrics = createFrontMetrics(registry, membership);
+  const scrape = options.metrics?.scrape ?? (() => registry.metrics());
+  const scrapeAllowed = createScrapeAccess(config.metricsFrom);
+  const endpointForRequest = (request: FastifyRequest, avoid: readonly string[] | undefined) => {
+    const endpoint = endpointFor({ key: routingKeyOf(request), avoid, now: now(), hostname: hostnameOf(request), protocol: protocolOf(request) });
+    if (endpoint) metrics.routingAnswer(endpoint.workerId);
+    return endpoint;
+  };
 
   // helmet computes the CSP from the raw request; the page's worker addresses come from the fastify
   // request (X-Forwarded-Host/-Proto from TRUST_PROXY), and the CSP must name the same hosts.
@@ -268,6 +291,11 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     scope.get<{ Querystring: { avoid?: string } }>(
       '/ws-endpoint',
       {
+        // Every answer, errors included, from routing to the last byte (fastify's own clock).
+        onResponse: (_request, reply, done) => {
+          metrics.wsEndpointAnswered(reply.elapsedTime / 1000);
+          done();
+        },
         schema: {
           querystring: {
             type: 'object',
@@ -294,14 +322,32 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     return reply.code(health.status === 'down' ? 503 : 200).send(health);
   });
 
+  const currentStatus = async () => statusOf(membership.list(), now(), await metrics.answersByWorker());
+
   app.get('/status.json', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
-    return statusOf(membership.list(), now());
+    return currentStatus();
   });
 
   app.get('/status', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
-    return reply.viewAsync('status.eta', { status: statusOf(membership.list(), now()) });
+    const status = await currentStatus();
+    return reply.viewAsync('status.eta', { status, chart: chartLayout(status.list), colours: STATE_COLOURS });
+  });
+
+  app.get('/metrics', async (request, reply) => {
+    // The TCP peer, not request.ip: X-Forwarded-For is written by whoever sends the request.
+    if (!scrapeAllowed(request.socket.remoteAddress)) throw new FrontError('METRICS_FORBIDDEN');
+    reply.header('cache-control', 'no-store');
+    let text: string;
+    try {
+      text = await scrape();
+    } catch (error) {
+      request.log.warn({ err: error }, 'metrics could not be collected');
+      reply.header('retry-after', '1');
+      throw new FrontError('METRICS_UNAVAILABLE');
+    }
+    return reply.type(registry.contentType).send(text);
   });
 
   return app;

@@ -2,11 +2,13 @@
 // {statusCode, code, error, message}; `error` carries the stable code too (the public contract
 // documents `error: "NO_HEALTHY_WORKER"`). 5xx messages stay generic.
 import { STATUS_CODES } from 'node:http';
+import { METRICS_FORBIDDEN_MESSAGE } from '../metrics/scrape-access.js';
 
 export const FRONT_ERRORS = {
   NO_HEALTHY_WORKER: { statusCode: 503, message: 'no healthy worker is available; retry shortly' },
   BAD_REQUEST: { statusCode: 400, message: 'the request is malformed' },
   BAD_CLIENT_ADDRESS: { statusCode: 400, message: 'the client address is not an IP address' },
+  METRICS_FORBIDDEN: { statusCode: 403, message: METRICS_FORBIDDEN_MESSAGE },
   NOT_FOUND: { statusCode: 404, message: 'not found' },
   REQUEST_TIMEOUT: { statusCode: 408, message: 'the request was not received in time' },
   PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'the request body is too large' },
@@ -14,6 +16,7 @@ export const FRONT_ERRORS = {
   HEADERS_TOO_LARGE: { statusCode: 431, message: 'the request line and headers are too large' },
   INTERNAL_ERROR: { statusCode: 500, message: 'internal error' },
   OVERLOADED: { statusCode: 503, message: 'the front is overloaded; retry after the delay in Retry-After' },
+  METRICS_UNAVAILABLE: { statusCode: 503, message: 'the metrics of the cluster could not be collected in time; retry shortly' },
 } as const;
 
 export type FrontErrorCode = keyof typeof FRONT_ERRORS;

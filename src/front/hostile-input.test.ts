@@ -13,6 +13,7 @@ import { Membership } from '../registry/membership.js';
 import { clientKey } from '../routing/client-key.js';
 import { httpGet } from '../testing/clients.js';
 import { buildFrontApp, type FrontOptions } from './build-front-app.js';
+import { LOAD_GUARD_OFF } from './load-guard.js';
 import { FRONT_ERRORS } from './errors.js';
 
 const secret = 'hostile-front-secret-hostile-front-secret';
@@ -36,14 +37,11 @@ interface Front {
   url: string;
 }
 
-const LENIENT_GUARD = { maxEventLoopDelayMs: 60_000, maxEventLoopUtilization: 1 };
-
 async function startFront(env: Record<string, string>, extra: Partial<FrontOptions> = {}): Promise<Front> {
   const membership = new Membership();
   membership.replace([worker(0), worker(1), worker(2)]);
   const config = loadConfig(readRawSettings({ LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '100000', ALLOWED_ORIGINS: 'https://app.example.com', ...env }, []));
-  // The test process is also the client: its own load must not trip the guard, except where a test asks for it.
-  const app = await buildFrontApp({ config, membership, secret, logger: pino({ level: 'silent' }), now: () => NOW, loadGuard: LENIENT_GUARD, ...extra });
+  const app = await buildFrontApp({ config, membership, secret, logger: pino({ level: 'silent' }), now: () => NOW, loadGuard: LOAD_GUARD_OFF, ...extra });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   return { app, membership, port, url: `http://127.0.0.1:${port}` };

@@ -1,4 +1,4 @@
-// What /healthz and /status report, from the membership list. Pure.
+// What /healthz and /status report, from the membership list and the routing answers. Pure.
 import type { WorkerInfo } from '../registry/membership.js';
 
 export interface Health {
@@ -23,20 +23,30 @@ export interface WorkerStatus {
   clients: number;
   /** Share of all connected clients, 0 to 1. */
   share: number;
+  /** Routing answers (page or /ws-endpoint) this front gave naming the worker since it started. */
+  routingAnswers: number;
   startedAt: string;
   lastSeenMsAgo: number;
 }
 
 export interface Status extends Health {
   clients: number;
+  /** Routing answers of this front since it started, all workers together. */
+  routingAnswers: number;
+  /** When this picture was taken (ISO 8601). */
+  at: string;
   list: WorkerStatus[];
 }
 
-export function statusOf(workers: readonly WorkerInfo[], now: number): Status {
+export function statusOf(workers: readonly WorkerInfo[], now: number, answers: ReadonlyMap<string, number> = new Map()): Status {
   const clients = workers.reduce((sum, w) => sum + w.clients, 0);
+  let routingAnswers = 0;
+  for (const count of answers.values()) routingAnswers += count;
   return {
     ...healthOf(workers),
     clients,
+    routingAnswers,
+    at: new Date(now).toISOString(),
     list: workers.map((w) => ({
       id: w.id,
       index: w.index,
@@ -46,6 +56,7 @@ export function statusOf(workers: readonly WorkerInfo[], now: number): Status {
       weight: w.weight,
       clients: w.clients,
       share: clients === 0 ? 0 : w.clients / clients,
+      routingAnswers: answers.get(w.id) ?? 0,
       startedAt: new Date(w.startedAt).toISOString(),
       lastSeenMsAgo: Math.max(0, now - w.lastSeenAt),
     })),

@@ -1,5 +1,6 @@
 // Messages between the supervisor and its children over cluster IPC: a tagged union, and a guard
 // that ignores anything else on the channel (the cluster adapter shares it).
+import type { MetricsJson } from '../metrics/cluster-scrape.js';
 import type { WorkerInfo } from './membership.js';
 
 export type ChildToSupervisor =
@@ -11,7 +12,11 @@ export type ChildToSupervisor =
   /** The worker is draining and has released its port: start the replacement. */
   | { sioroute: 1; type: 'worker-draining'; id: string }
   /** A start that cannot succeed (port taken, handlers module missing): the reason, for the user. */
-  | { sioroute: 1; type: 'fatal'; reason: string };
+  | { sioroute: 1; type: 'fatal'; reason: string }
+  /** The front is scraped: collect every worker's metrics and answer with metrics-answer. */
+  | { sioroute: 1; type: 'metrics-request'; requestId: number }
+  /** A worker's own metrics, answering metrics-collect. */
+  | { sioroute: 1; type: 'metrics-part'; collectId: number; metrics: MetricsJson };
 
 export type SupervisorToChild =
   | { sioroute: 1; type: 'membership'; workers: WorkerInfo[] }
@@ -19,10 +24,14 @@ export type SupervisorToChild =
   | { sioroute: 1; type: 'drain' }
   | { sioroute: 1; type: 'shutdown' }
   /** Single-port mode: the client connection travels as the message's handle; serve it. */
-  | { sioroute: 1; type: 'connection' };
+  | { sioroute: 1; type: 'connection' }
+  /** To each worker: send your metrics (metrics-part). */
+  | { sioroute: 1; type: 'metrics-collect'; collectId: number }
+  /** To the front: the workers' metrics that arrived in time, and who did not answer. */
+  | { sioroute: 1; type: 'metrics-answer'; requestId: number; parts: MetricsJson[]; unanswered: string[] };
 
-const CHILD_TYPES = new Set(['worker-ready', 'front-ready', 'heartbeat', 'worker-leaving', 'worker-draining', 'fatal']);
-const SUPERVISOR_TYPES = new Set(['membership', 'drain', 'shutdown', 'connection']);
+const CHILD_TYPES = new Set(['worker-ready', 'front-ready', 'heartbeat', 'worker-leaving', 'worker-draining', 'fatal', 'metrics-request', 'metrics-part']);
+const SUPERVISOR_TYPES = new Set(['membership', 'drain', 'shutdown', 'connection', 'metrics-collect', 'metrics-answer']);
 
 function isTagged(message: unknown, types: Set<string>): boolean {
   return (

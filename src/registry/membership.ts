@@ -2,7 +2,8 @@
 // rebuilt only when membership changes (not per request).
 import { createRoutingTable, type RoutingTable } from '../routing/select-worker.js';
 
-export type WorkerState = 'starting' | 'ready' | 'draining' | 'unhealthy';
+export const WORKER_STATES = ['starting', 'ready', 'draining', 'unhealthy'] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
 
 export interface WorkerInfo {
   readonly id: string;

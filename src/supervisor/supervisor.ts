@@ -12,6 +12,7 @@ import { isChildMessage, type ChildToSupervisor, type SupervisorToChild } from '
 import { Membership } from '../registry/membership.js';
 import { listenFailure } from '../listen-failure.js';
 import { ConnectionRouter, type HandoffTarget } from '../single-port/connection-router.js';
+import { MetricsRelay, type RelayChild } from './metrics-relay.js';
 import { nextCrashCount, restartDelayMs } from './restart-backoff.js';
 import { CHILD_ENV } from './child-env.js';
 
@@ -71,6 +72,7 @@ export class Supervisor {
   /** Single-port mode: the public port and the hand-over of its connections. */
   #router: ConnectionRouter | undefined;
   #targets = new WeakMap<ClusterWorker, HandoffTarget>();
+  readonly #metricsRelay = new MetricsRelay();
   readonly #opts: Required<SupervisorOptions>;
 
   constructor(options: SupervisorOptions) {
@@ -131,6 +133,7 @@ export class Supervisor {
       this.#opts.logger.info({ connections: this.#router.stats() }, 'public port closed');
     }
     for (const timer of this.#timers) clearInterval(timer);
+    this.#metricsRelay.stop();
     for (const slot of this.#slots.values()) clearTimeout(slot.respawnTimer);
     const alive = [...this.#slots.values()].flatMap((slot) => (slot.process ? [slot.process] : [])).concat([...this.#retired]).filter((child) => !child.isDead());
     const exits = alive.map((child) => new Promise<void>((resolve) => child.process.once('exit', () => resolve())));
@@ -262,6 +265,11 @@ export class Supervisor {
 
   #onMessage(worker: ClusterWorker, message: unknown): void {
     if (!isChildMessage(message)) return;
+    // Metrics come from every live worker process, draining ones included (they still have clients).
+    if (message.type === 'metrics-part') {
+      this.#metricsRelay.onPart(worker.id, message.collectId, message.metrics);
+      return;
+    }
     const slot = this.#byProcess.get(worker.id);
     // A drained process still finishing speaks for no slot any more.
     if (!slot || slot.process !== worker) return;
@@ -305,7 +313,35 @@ export class Supervisor {
       case 'fatal':
         slot.fatalReason = message.reason;
         break;
+      case 'metrics-request': {
+        const front = slot.process;
+        if (slot.role !== 'front' || !front) break;
+        const { requestId } = message;
+        this.#metricsRelay.collect(this.#metricsSources(), (parts, unanswered) =>
+          sendTo(front, { sioroute: 1, type: 'metrics-answer', requestId, parts, unanswered }),
+        );
+        break;
+      }
     }
+  }
+
+  /** Worker processes to scrape: each ready slot's process, and drained ones still finishing. */
+  #metricsSources(): RelayChild[] {
+    const source = (child: ClusterWorker, name: string): RelayChild => ({
+      key: child.id,
+      name,
+      ask: (collectId) => {
+        if (child.isDead() || !child.isConnected()) return false;
+        sendTo(child, { sioroute: 1, type: 'metrics-collect', collectId });
+        return true;
+      },
+    });
+    const sources: RelayChild[] = [];
+    for (const slot of this.#slots.values()) {
+      if (slot.role === 'worker' && slot.ready && slot.process) sources.push(source(slot.process, slot.id));
+    }
+    for (const old of this.#retired) sources.push(source(old, `${this.#byProcess.get(old.id)?.id ?? 'worker'} (draining)`));
+    return sources;
   }
 
   #markReady(slot: Slot): void {

@@ -13,6 +13,8 @@ export interface AdmissionOptions {
   readonly isDraining?: () => boolean;
   /** Told of every refusal, e.g. for counting by code; never given the token. */
   readonly onRefused?: (code: AdmissionErrorData['code']) => void;
+  /** Told of every admitted socket. */
+  readonly onAdmitted?: () => void;
 }
 
 export type AdmissionError = Error & { data: AdmissionErrorData };
@@ -27,6 +29,7 @@ export function createAdmission(options: AdmissionOptions) {
     }
     const check = verifyToken(token, { secret: options.secret, workerId: options.workerId, now: options.now() });
     if (check.ok) {
+      options.onAdmitted?.();
       next();
       return;
     }

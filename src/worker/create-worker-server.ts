@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import cors from 'cors';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { Server, type ServerOptions } from 'socket.io';
 import { createAdmission } from './admission.js';
 import { isOriginAllowed } from './origin-policy.js';
@@ -12,6 +13,8 @@ import type { RegisterHandlers, WorkerContext } from './worker-context.js';
 import { SOCKET_IO_PATH } from '../routing/worker-address.js';
 import { DRAIN_EVENT, type AdmissionErrorCode } from '../client/protocol.js';
 import type { WorkerRecord } from '../registry/worker-record.js';
+import { createScrapeAccess, METRICS_FORBIDDEN_MESSAGE } from '../metrics/scrape-access.js';
+import { createWorkerMetrics } from '../metrics/worker-metrics.js';
 
 /** After the last client of a drain was let go, how long to wait for its notice to be delivered. */
 const DRAIN_FLUSH_MS = 2000;
@@ -51,11 +54,17 @@ export interface WorkerServerOptions {
   readonly onRefused?: (code: AdmissionErrorCode) => void;
   /** What /healthz says about this worker when it runs as a separate service (fronts probe it). */
   readonly record?: () => WorkerRecord;
+  /** Where the worker's metrics live (GET /metrics serves it). @default a new registry, without process metrics */
+  readonly metricsRegistry?: Registry;
+  /** Peer addresses/CIDRs (and range names) that may read GET /metrics. @default ['127.0.0.0/8', '::1'] */
+  readonly metricsFrom?: readonly string[];
 }
 
 export interface WorkerServer {
   readonly io: Server;
   readonly http: HttpServer;
+  /** The worker's metrics (served on GET /metrics). */
+  readonly metrics: Registry;
   /** Listen; resolves with the bound port once listening. */
   start(): Promise<number>;
   /**
@@ -77,6 +86,15 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
   const policy = { allowedOrigins: options.allowedOrigins, frontPort: options.frontPort };
   const originOf = (req: IncomingMessage) => (typeof req.headers.origin === 'string' ? req.headers.origin : undefined);
   const allowed = (req: IncomingMessage) => isOriginAllowed(policy, { origin: originOf(req), host: req.headers.host });
+  const registry = options.metricsRegistry ?? new Registry();
+  const metrics = createWorkerMetrics(registry, { workerId: options.workerId, clients: () => io.engine.clientsCount });
+  const scrapeAllowed = createScrapeAccess(options.metricsFrom ?? ['127.0.0.0/8', '::1']);
+
+  const sendJson = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(body));
+  };
+  const sendError = (res: ServerResponse, status: number, code: string, message: string) => sendJson(res, status, { statusCode: status, code, error: code, message });
 
   // Check the timeouts below every second, not every 30 s (Node's default), so idle sockets go in time.
   const http = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
@@ -85,13 +103,30 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
       options.otherRequests(req, res);
       return;
     }
-    if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: 'ok', workerId: options.workerId, clients: io.engine.clientsCount, worker: options.record?.() }));
+    const path = req.url?.split('?', 1)[0];
+    if (path === '/healthz') {
+      sendJson(res, 200, { status: 'ok', workerId: options.workerId, clients: io.engine.clientsCount, worker: options.record?.() });
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ statusCode: 404, code: 'NOT_FOUND', error: 'NOT_FOUND', message: 'not found' }));
+    if (path === '/metrics') {
+      // The TCP peer, not X-Forwarded-For: the worker's port is public.
+      if (!scrapeAllowed(req.socket.remoteAddress)) {
+        sendError(res, 403, 'METRICS_FORBIDDEN', METRICS_FORBIDDEN_MESSAGE);
+        return;
+      }
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+          res.end(text);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'metrics failed');
+          sendError(res, 500, 'INTERNAL_ERROR', 'internal error');
+        },
+      );
+      return;
+    }
+    sendError(res, 404, 'NOT_FOUND', 'not found');
   });
   // Slow or idle sockets must not pile up on a public port.
   http.headersTimeout = 10_000;
@@ -124,7 +159,11 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     isDraining: () => state === 'draining',
     secret: options.secret,
     now: options.now ?? Date.now,
-    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+    onRefused: (code) => {
+      metrics.refused(code);
+      options.onRefused?.(code);
+    },
+    onAdmitted: () => metrics.admitted(),
   });
   // Every namespace, including ones the application creates later, requires a token.
   io.use(admission);
@@ -261,5 +300,5 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     socket.resume();
   }
 
-  return { io, http, start, drain, close, accept, clientCount: () => io.engine.clientsCount };
+  return { io, http, metrics: registry, start, drain, close, accept, clientCount: () => io.engine.clientsCount };
 }

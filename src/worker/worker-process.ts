@@ -5,8 +5,10 @@ import { resolve } from 'node:path';
 import { Socket } from 'node:net';
 import { createAdapter } from '@socket.io/cluster-adapter';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import type { Config } from '../config/settings.js';
 import { clientErrorHandler } from '../front/build-front-app.js';
+import { collectProcessMetrics } from '../metrics/process-metrics.js';
 import { isSupervisorMessage, type ChildToSupervisor } from '../registry/ipc-messages.js';
 import { listenFailure } from '../listen-failure.js';
 import { buildWorkerFront, type WorkerFront } from '../single-port/worker-front.js';
@@ -60,6 +62,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
     throw new Error(reason);
   }
   const front: WorkerFront | undefined = config.singlePort ? await buildWorkerFront({ config, secret: options.secret, logger: options.logger }) : undefined;
+  const metrics = new Registry();
+  collectProcessMetrics(metrics, { role: 'worker', worker: workerId });
   const server = createWorkerServer({
     workerId,
     index,
@@ -72,6 +76,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
     register,
     adapter: createAdapter(),
     ...(front ? { handedOff: true, otherRequests: front.handle, clientErrorHandler } : {}),
+    metricsRegistry: metrics,
+    metricsFrom: config.metricsFrom,
   });
   options.onMessage((message, handle) => {
     if (!isSupervisorMessage(message)) return;
@@ -91,6 +97,15 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
     send({ sioroute: 1, type: 'fatal', reason });
     throw new Error(reason);
   }
+  // Before ready: the supervisor asks ready workers only, and expects an answer.
+  options.onMessage((message) => {
+    if (!isSupervisorMessage(message) || message.type !== 'metrics-collect') return;
+    const { collectId } = message;
+    metrics.getMetricsAsJSON().then(
+      (json) => send({ sioroute: 1, type: 'metrics-part', collectId, metrics: json }),
+      (error: unknown) => options.logger.error({ err: error }, 'metrics failed'),
+    );
+  });
   send({ sioroute: 1, type: 'worker-ready', id: workerId, index, port: boundPort, pid: process.pid });
   const heartbeat = setInterval(() => send({ sioroute: 1, type: 'heartbeat', id: workerId, clients: server.clientCount() }), options.heartbeatMs ?? HEARTBEAT_MS);
   heartbeat.unref();

@@ -1,0 +1,82 @@
+// The front's own metrics, defined on a registry the caller owns: routing answers per worker, the
+// latency of GET /ws-endpoint, membership changes and workers by state. The per-request work is
+// one cached counter child and one histogram observation (GET /ws-endpoint is a benchmarked path).
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { WORKER_STATES, type Membership } from '../registry/membership.js';
+import { MEMBERSHIP_CHANGES, membershipChanges } from './membership-changes.js';
+
+/** Upper bounds in seconds: an answer takes well under a millisecond unless the front is loaded. */
+export const WS_ENDPOINT_BUCKETS = [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export interface FrontMetrics {
+  /** A routing answer (page or /ws-endpoint) named this worker. */
+  routingAnswer(workerId: string): void;
+  /** GET /ws-endpoint was answered in this many seconds (any status). */
+  wsEndpointAnswered(seconds: number): void;
+  /** Routing answers so far, by worker id. */
+  answersByWorker(): Promise<Map<string, number>>;
+}
+
+export function createFrontMetrics(registry: Registry, membership: Membership): FrontMetrics {
+  const registers = [registry];
+  const answers = new Counter({
+    name: 'sioroute_routing_answers_total',
+    help: 'Routing answers (the page or GET /ws-endpoint) naming each worker',
+    labelNames: ['worker'],
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'sioroute_ws_endpoint_duration_seconds',
+    help: 'Time to answer GET /ws-endpoint, from routing to the last byte written',
+    buckets: WS_ENDPOINT_BUCKETS,
+    registers,
+  });
+  const changes = new Counter({
+    name: 'sioroute_membership_changes_total',
+    help: 'Membership changes seen by the front: a worker process joined or left, or a worker changed state',
+    labelNames: ['change'],
+    registers,
+  });
+  for (const change of MEMBERSHIP_CHANGES) changes.inc({ change }, 0);
+  new Gauge({
+    name: 'sioroute_workers',
+    help: 'Workers known to the front, by state',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const counts = new Map<string, number>(WORKER_STATES.map((state) => [state, 0]));
+      for (const worker of membership.list()) counts.set(worker.state, (counts.get(worker.state) ?? 0) + 1);
+      for (const [state, count] of counts) this.set({ state }, count);
+    },
+  });
+
+  // Workers already known when the front starts joined as far as it can tell.
+  let previous = membership.list();
+  if (previous.length > 0) changes.inc({ change: 'joined' }, previous.length);
+  membership.onChange(() => {
+    const current = membership.list();
+    const counted = membershipChanges(previous, current);
+    previous = current;
+    for (const change of MEMBERSHIP_CHANGES) if (counted[change] > 0) changes.inc({ change }, counted[change]);
+  });
+
+  // labels() validates and builds the label set; do it once per worker, not per request.
+  const answerChildren = new Map<string, Counter.Internal>();
+  return {
+    routingAnswer(workerId) {
+      let child = answerChildren.get(workerId);
+      if (child === undefined) {
+        child = answers.labels(workerId);
+        answerChildren.set(workerId, child);
+      }
+      child.inc();
+    },
+    wsEndpointAnswered(seconds) {
+      duration.observe(seconds);
+    },
+    async answersByWorker() {
+      const { values } = await answers.get();
+      return new Map(values.map((v) => [String(v.labels.worker), v.value]));
+    },
+  };
+}
