@@ -2,6 +2,8 @@
 // probing a static list of workers (WORKER_URLS), the same app as in the embedded mode.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../metrics/process-metrics.js';
 import type { Config } from '../config/settings.js';
 import { listenFailure } from '../listen-failure.js';
 import { connectRedis, whenReady } from '../redis/connect-redis.js';
@@ -42,7 +44,10 @@ export async function runStandaloneFront(options: StandaloneFrontOptions): Promi
     await probes.firstRound;
     stopSource = async () => probes.close();
   }
-  const app = await buildFrontApp({ config, membership, secret: options.secret, logger, embeddedSlots: false });
+  // Its /metrics is its own: each worker serves its own /metrics on its port (scrape them all).
+  const registry = new Registry();
+  collectProcessMetrics(registry, { role: 'front' });
+  const app = await buildFrontApp({ config, membership, secret: options.secret, logger, embeddedSlots: false, metrics: { registry } });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

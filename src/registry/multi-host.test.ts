@@ -73,6 +73,18 @@ describe('several hosts with Redis membership and the Redis streams adapter', ()
     assert.ok(perWorker.get('h0w0')! > Math.max(...others) * 1.2 || perWorker.get('h0w0')! > 50, `weight 2 worker got ${perWorker.get('h0w0')}, others ${others.join(',')}`);
   });
 
+  test('each separate front and worker serves its own /metrics', async () => {
+    const front = await httpGet(`${fronts[0]!.url}/metrics`);
+    assert.equal(front.status, 200);
+    assert.match(front.body, /^sioroute_routing_answers_total\{worker="h\dw\d"\} [1-9]/m, 'the answers of the test above are counted');
+    assert.match(front.body, /^sioroute_workers\{state="ready"\} 6$/m);
+    const worker = workers[0]!;
+    const own = await httpGet(`http://${hostOf(worker.id)}:${worker.port}/metrics`);
+    assert.equal(own.status, 200);
+    assert.match(own.body, new RegExp(`^sioroute_worker_clients\\{worker="${worker.id}"\\} \\d+$`, 'm'));
+    assert.match(own.body, /^process_resident_memory_bytes\{role="worker",worker="h\dw\d"\} \d+/m);
+  });
+
   test('chat crosses hosts through the Redis adapter', async () => {
     const clients = await connectSpread(fronts[0]!, 400);
     try {

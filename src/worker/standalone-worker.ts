@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../metrics/process-metrics.js';
 import type { Config } from '../config/settings.js';
 import { listenFailure } from '../listen-failure.js';
 import { connectRedis, whenReady, type RedisClient } from '../redis/connect-redis.js';
@@ -51,6 +53,8 @@ export async function runStandaloneWorker(options: StandaloneWorkerOptions): Pro
   let publicUrl = '';
   let port = config.workerBasePort === 0 ? 0 : config.workerBasePort + index;
 
+  const metricsRegistry = new Registry();
+  collectProcessMetrics(metricsRegistry, { role: 'worker', worker: id });
   const record = (): WorkerRecord => ({
     id, index, port, publicUrl, weight: config.workerWeight, state: draining ? 'draining' : 'ready',
     clients: server.clientCount(), pid: process.pid, startedAt, instance,
@@ -67,6 +71,8 @@ export async function runStandaloneWorker(options: StandaloneWorkerOptions): Pro
     logger,
     register,
     record,
+    metricsRegistry,
+    metricsFrom: config.metricsFrom,
     ...(adapterClient ? { adapter: createAdapter(adapterClient) } : {}),
   });
   const disconnectRedis = () => {
