@@ -5,7 +5,7 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
 import { Eta } from 'eta';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -23,6 +23,7 @@ import { errorBody, rawErrorResponse, type FrontErrorCode } from './errors.js';
 import { jsonForScript } from './json-in-script.js';
 import { registerLoadGuard, type LoadGuardOptions } from './load-guard.js';
 import { createRateLimiter } from './rate-limit.js';
+import { TimedLogController } from './timed-log-controller.js';
 import { healthOf, statusOf } from './status.js';
 
 export type FrontConfig = Pick<
@@ -99,11 +100,15 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
   const answerPrimaryPick = options.answerPrimaryPick ?? false;
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
+  const registry = options.metrics?.registry ?? new Registry();
+  const metrics = createFrontMetrics(registry, membership);
+  const scrape = options.metrics?.scrape ?? (() => registry.metrics());
+  const scrapeAllowed = createScrapeAccess(config.metricsFrom);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
-    // Per-request logs would carry client addresses; the front logs events, not requests.
-    logController: new LogController({ disableRequestLogging: true }),
+    // Logs no requests (they would carry client addresses), and times GET /ws-endpoint.
+    logController: new TimedLogController((seconds) => metrics.wsEndpointAnswered(seconds)),
     return503OnClosing: true,
     bodyLimit: 1024,
     routerOptions: { maxParamLength: 100 },
@@ -157,10 +162,6 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     tokenTtlSeconds: config.tokenTtlSeconds,
     workerPublicUrl: config.workerPublicUrl,
   });
-  const registry = options.metrics?.registry ?? new Registry();
-  const metrics = createFrontMetrics(registry, membership);
-  const scrape = options.metrics?.scrape ?? (() => registry.metrics());
-  const scrapeAllowed = createScrapeAccess(config.metricsFrom);
   const endpointForRequest = (request: FastifyRequest, avoid: readonly string[] | undefined) => {
     const endpoint = endpointFor({ key: routingKeyOf(request), avoid, now: now(), hostname: hostnameOf(request), protocol: protocolOf(request) });
     if (endpoint) metrics.routingAnswer(endpoint.workerId);
@@ -291,11 +292,6 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     scope.get<{ Querystring: { avoid?: string } }>(
       '/ws-endpoint',
       {
-        // Every answer, errors included, from routing to the last byte (fastify's own clock).
-        onResponse: (_request, reply, done) => {
-          metrics.wsEndpointAnswered(reply.elapsedTime / 1000);
-          done();
-        },
         schema: {
           querystring: {
             type: 'object',

@@ -48,6 +48,8 @@ describe('front /metrics', () => {
     const pageWorker = (await httpGet(`${front.url}/ws-endpoint`, { localAddress: '127.0.6.1' })).json<WsEndpoint>().workerId;
     named.set(pageWorker, (named.get(pageWorker) ?? 0) + 2);
     assert.equal((await httpGet(`${front.url}/ws-endpoint?avoid=%3C`, { localAddress: '127.0.6.40' })).status, 400);
+    // Another route whose path starts the same is not timed.
+    assert.equal((await httpGet(`${front.url}/ws-endpointz`, { localAddress: '127.0.6.40' })).status, 404);
     const wallSeconds = (performance.now() - started) / 1000;
 
     const metrics = await scrape(`${front.url}/metrics`);
