@@ -163,6 +163,12 @@ describe('single-port mode, three workers', () => {
     const heardByC = once(c as unknown as NodeJS.EventEmitter, 'chat:message');
     assert.deepEqual(await a!.timeout(5000).emitWithAck('chat:send', 'hello across workers'), { ok: true });
     for (const heard of [heardByB, heardByC]) assert.equal(((await heard) as [ChatMessage])[0].text, 'hello across workers');
+    // The one port's /metrics is the whole cluster's, whichever worker the scraper lands on.
+    for (const scraper of ['127.0.0.1', clientAddress(401)]) {
+      const text = (await httpGet(`${cluster.frontUrl}/metrics`, { localAddress: scraper })).body;
+      for (const id of ids) assert.match(text, new RegExp(`^sioroute_worker_clients\\{worker="${id}"\\} \\d+$`, 'm'), `${id} in the scrape from ${scraper}`);
+      assert.match(text, /^sioroute_scrape_unanswered_workers 0$/m);
+    }
   });
 
   test('SIGTERM drains one worker: its clients move with a drain notice, nobody else is disturbed', async () => {

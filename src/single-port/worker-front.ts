@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
-import { buildFrontApp } from '../front/build-front-app.js';
+import { buildFrontApp, type FrontMetricsOptions } from '../front/build-front-app.js';
 import { Membership } from '../registry/membership.js';
 
 export interface WorkerFront {
@@ -17,7 +17,7 @@ export interface WorkerFront {
   close(): Promise<void>;
 }
 
-export async function buildWorkerFront(options: { config: Config; secret: string; logger: Logger }): Promise<WorkerFront> {
+export async function buildWorkerFront(options: { config: Config; secret: string; logger: Logger; metrics?: FrontMetricsOptions }): Promise<WorkerFront> {
   const membership = new Membership();
   const app = await buildFrontApp({
     config: options.config,
@@ -25,6 +25,7 @@ export async function buildWorkerFront(options: { config: Config; secret: string
     secret: options.secret,
     logger: options.logger.child({ part: 'front' }),
     answerPrimaryPick: true,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     // A worker's loop is busy with socket.io by design, and is busiest just after it starts: its
     // utilisation is no reason to refuse the page. A loop that falls behind still is.
     loadGuard: { maxEventLoopUtilization: 0 },

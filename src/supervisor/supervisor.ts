@@ -315,7 +315,8 @@ export class Supervisor {
         break;
       case 'metrics-request': {
         const front = slot.process;
-        if (slot.role !== 'front' || !front) break;
+        // The front asks; in single-port mode the workers serve the front's routes and ask instead.
+        if (!front || (slot.role !== 'front' && !this.#opts.config.singlePort)) break;
         const { requestId } = message;
         this.#metricsRelay.collect(this.#metricsSources(), (parts, unanswered) =>
           sendTo(front, { sioroute: 1, type: 'metrics-answer', requestId, parts, unanswered }),

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Config } from '../config/settings.js';
 import { clientErrorHandler } from '../front/build-front-app.js';
+import { createClusterScrape } from '../metrics/cluster-scrape.js';
 import { collectProcessMetrics } from '../metrics/process-metrics.js';
 import { isSupervisorMessage, type ChildToSupervisor } from '../registry/ipc-messages.js';
 import { listenFailure } from '../listen-failure.js';
@@ -61,9 +62,16 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
     send({ sioroute: 1, type: 'fatal', reason });
     throw new Error(reason);
   }
-  const front: WorkerFront | undefined = config.singlePort ? await buildWorkerFront({ config, secret: options.secret, logger: options.logger }) : undefined;
   const metrics = new Registry();
   collectProcessMetrics(metrics, { role: 'worker', worker: workerId });
+  // Single-port mode: the public port's /metrics is answered by whichever worker the scraper's
+  // address hashes to, so that worker asks the supervisor for everyone's, as the front does.
+  const cluster = config.singlePort
+    ? createClusterScrape({ registry: metrics, request: (requestId) => send({ sioroute: 1, type: 'metrics-request', requestId }) })
+    : undefined;
+  const front: WorkerFront | undefined = config.singlePort
+    ? await buildWorkerFront({ config, secret: options.secret, logger: options.logger, metrics: { registry: metrics, scrape: cluster!.text } })
+    : undefined;
   const server = createWorkerServer({
     workerId,
     index,
@@ -99,6 +107,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<W
   }
   // Before ready: the supervisor asks ready workers only, and expects an answer.
   options.onMessage((message) => {
+    if (isSupervisorMessage(message) && message.type === 'metrics-answer') cluster?.onAnswer(message);
     if (!isSupervisorMessage(message) || message.type !== 'metrics-collect') return;
     const { collectId } = message;
     metrics.getMetricsAsJSON().then(
