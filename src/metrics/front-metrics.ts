@@ -1,12 +1,16 @@
 // The front's own metrics, defined on a registry the caller owns: routing answers per worker, the
-// latency of GET /ws-endpoint, membership changes and workers by state. The per-request work is
-// one cached counter child and one histogram observation (GET /ws-endpoint is a benchmarked path).
+// latency of GET /ws-endpoint, membership changes and workers by state. GET /ws-endpoint is a
+// benchmarked path: a request only records (an increment, a store into a typed array) and
+// prom-client takes the records in batches, at scrape time or when the buffer is full. Calling
+// prom-client on every request measured about 4 µs of CPU per request (its calls allocate).
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { WORKER_STATES, type Membership } from '../registry/membership.js';
 import { MEMBERSHIP_CHANGES, membershipChanges } from './membership-changes.js';
 
 /** Upper bounds in seconds: an answer takes well under a millisecond unless the front is loaded. */
 export const WS_ENDPOINT_BUCKETS = [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Durations held before they are handed to the histogram. */
+const DURATION_BATCH = 1024;
 
 export interface FrontMetrics {
   /** A routing answer (page or /ws-endpoint) named this worker. */
@@ -19,17 +23,33 @@ export interface FrontMetrics {
 
 export function createFrontMetrics(registry: Registry, membership: Membership): FrontMetrics {
   const registers = [registry];
+  /** Answers not yet added to the counter, by worker id; a holder per worker, so counting allocates nothing. */
+  const pendingAnswers = new Map<string, { count: number; child: Counter.Internal }>();
   const answers = new Counter({
     name: 'sioroute_routing_answers_total',
     help: 'Routing answers (the page or GET /ws-endpoint) naming each worker',
     labelNames: ['worker'],
     registers,
+    collect() {
+      for (const pending of pendingAnswers.values()) {
+        if (pending.count === 0) continue;
+        pending.child.inc(pending.count);
+        pending.count = 0;
+      }
+    },
   });
+  const pendingDurations = new Float64Array(DURATION_BATCH);
+  let pendingDurationCount = 0;
+  const flushDurations = () => {
+    for (let i = 0; i < pendingDurationCount; i++) duration.observe(pendingDurations[i]!);
+    pendingDurationCount = 0;
+  };
   const duration = new Histogram({
     name: 'sioroute_ws_endpoint_duration_seconds',
     help: 'Time to answer GET /ws-endpoint, from routing to the last byte written',
     buckets: WS_ENDPOINT_BUCKETS,
     registers,
+    collect: flushDurations,
   });
   const changes = new Counter({
     name: 'sioroute_membership_changes_total',
@@ -60,19 +80,19 @@ export function createFrontMetrics(registry: Registry, membership: Membership): 
     for (const change of MEMBERSHIP_CHANGES) if (counted[change] > 0) changes.inc({ change }, counted[change]);
   });
 
-  // labels() validates and builds the label set; do it once per worker, not per request.
-  const answerChildren = new Map<string, Counter.Internal>();
   return {
     routingAnswer(workerId) {
-      let child = answerChildren.get(workerId);
-      if (child === undefined) {
-        child = answers.labels(workerId);
-        answerChildren.set(workerId, child);
+      let pending = pendingAnswers.get(workerId);
+      if (pending === undefined) {
+        // labels() validates and builds the label set: once per worker, not per request.
+        pending = { count: 0, child: answers.labels(workerId) };
+        pendingAnswers.set(workerId, pending);
       }
-      child.inc();
+      pending.count += 1;
     },
     wsEndpointAnswered(seconds) {
-      duration.observe(seconds);
+      if (pendingDurationCount === DURATION_BATCH) flushDurations();
+      pendingDurations[pendingDurationCount++] = seconds;
     },
     async answersByWorker() {
       const { values } = await answers.get();
