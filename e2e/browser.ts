@@ -214,3 +214,14 @@ export async function addressesOnTwoWorkers(frontUrl: string): Promise<[{ addres
   }
   throw new Error(`60 client addresses all routed to ${[...seen.keys()].join(', ')}: is X-Forwarded-For believed (TRUST_PROXY)?`);
 }
+
+/**
+ * Start two things at once (the browser and the system under test). Whatever started is handed to
+ * `keep` before a failure is thrown, so the suite's teardown still stops it.
+ */
+export async function startBoth<A, B>(a: Promise<A>, b: Promise<B>, keep: (a: A | undefined, b: B | undefined) => void): Promise<void> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  keep(ra.status === 'fulfilled' ? ra.value : undefined, rb.status === 'fulfilled' ? rb.value : undefined);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+}

@@ -22,6 +22,7 @@ import {
   waitEchoRtt,
   waitWhoAmIPid,
   recordPageHistory,
+  startBoth,
 } from './browser.js';
 
 const TEST_TIMEOUT_MS = 60_000;
@@ -32,14 +33,10 @@ describe('demo page in Chromium behind nginx (one public port)', () => {
 
   before(
     async () => {
-      const [b, s] = await Promise.allSettled([
-        launchChromium(),
-        startBehindNginx({ workers: 2, workerPublicUrl: (port) => nginxWorkerPublicUrl(String(port)) }),
-      ]);
-      if (b.status === 'fulfilled') browser = b.value;
-      if (s.status === 'fulfilled') site = s.value;
-      if (b.status === 'rejected') throw b.reason;
-      if (s.status === 'rejected') throw s.reason;
+      await startBoth(launchChromium(), startBehindNginx({ workers: 2, workerPublicUrl: (port) => nginxWorkerPublicUrl(String(port)) }), (b, s) => {
+        browser = b;
+        site = s;
+      });
     },
     { timeout: 90_000 },
   );

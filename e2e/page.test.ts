@@ -26,6 +26,7 @@ import {
   waitEchoRtt,
   waitForStatus,
   waitWhoAmIPid,
+  startBoth,
 } from './browser.js';
 
 const TEST_TIMEOUT_MS = 60_000;
@@ -73,14 +74,10 @@ describe('demo page in Chromium', () => {
   before(
     async () => {
       // Both at once; if one fails, the other is still cleaned up in after().
-      const [b, c] = await Promise.allSettled([
-        launchChromium(),
-        startCluster({ env: { TRUST_PROXY: '127.0.0.1', DRAIN_SECONDS: '1' }, timeoutMs: 30_000 }),
-      ]);
-      if (b.status === 'fulfilled') browser = b.value;
-      if (c.status === 'fulfilled') cluster = c.value;
-      if (b.status === 'rejected') throw b.reason;
-      if (c.status === 'rejected') throw c.reason;
+      await startBoth(launchChromium(), startCluster({ env: { TRUST_PROXY: '127.0.0.1', DRAIN_SECONDS: '1' }, timeoutMs: 30_000 }), (b, c) => {
+        browser = b;
+        cluster = c;
+      });
     },
     { timeout: 90_000 },
   );

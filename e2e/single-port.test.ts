@@ -25,6 +25,7 @@ import {
   waitEchoRtt,
   waitForStatus,
   waitWhoAmIPid,
+  startBoth,
 } from './browser.js';
 
 const TEST_TIMEOUT_MS = 60_000;
@@ -38,11 +39,10 @@ describe('demo page in Chromium, single-port mode', () => {
 
   before(
     async () => {
-      const [b, c] = await Promise.allSettled([launchChromium(), startCluster({ args: ['--single-port'], env: { WORKERS: '3' }, timeoutMs: 30_000 })]);
-      if (b.status === 'fulfilled') browser = b.value;
-      if (c.status === 'fulfilled') cluster = c.value;
-      if (b.status === 'rejected') throw b.reason;
-      if (c.status === 'rejected') throw c.reason;
+      await startBoth(launchChromium(), startCluster({ args: ['--single-port'], env: { WORKERS: '3' }, timeoutMs: 30_000 }), (b, c) => {
+        browser = b;
+        cluster = c;
+      });
     },
     { timeout: 90_000 },
   );

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright';
 import { STATE_COLOURS } from '../src/client/status-chart.js';
 import { clientAddress, connectClient, type DemoSocket } from '../src/testing/clients.js';
 import { startCluster, type RunningCluster } from '../src/testing/cluster-process.js';
-import { collectPageErrors, getStatus, launchChromium, WAIT_MS, waitForStatus } from './browser.js';
+import { collectPageErrors, getStatus, launchChromium, WAIT_MS, waitForStatus, startBoth } from './browser.js';
 import type { PageDocument } from './page-dom.js';
 
 declare const document: PageDocument;
@@ -62,11 +62,10 @@ describe('status page in Chromium', () => {
 
   before(
     async () => {
-      const [b, c] = await Promise.allSettled([launchChromium(), startCluster({ env: { WORKERS: '2' }, timeoutMs: 30_000 })]);
-      if (b.status === 'fulfilled') browser = b.value;
-      if (c.status === 'fulfilled') cluster = c.value;
-      if (b.status === 'rejected') throw b.reason;
-      if (c.status === 'rejected') throw c.reason;
+      await startBoth(launchChromium(), startCluster({ env: { WORKERS: '2' }, timeoutMs: 30_000 }), (b, c) => {
+        browser = b;
+        cluster = c;
+      });
     },
     { timeout: 90_000 },
   );

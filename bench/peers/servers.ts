@@ -19,6 +19,7 @@ import { PACKAGE_ROOT } from '../../src/paths.js';
 import { resolveEndpoint } from '../../src/testing/clients.js';
 import { startCluster } from '../../src/testing/cluster-process.js';
 import { requireNginx, startNginx } from '../../src/testing/nginx-process.js';
+import { stopProcessGroup } from '../../src/testing/stop-process.js';
 
 /** The default comparison of the data-path and connection benchmarks. */
 export const SYSTEMS = ['sioroute', 'nginx', 'sticky', 'bare'] as const;
@@ -61,21 +62,6 @@ function track(child: ChildProcess, killNow: () => unknown = () => process.kill(
   return child;
 }
 
-/** SIGTERM, then SIGKILL to the whole group if it is still there after `graceMs`. */
-async function kill(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      child.kill('SIGKILL');
-    }
-  }, graceMs);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** Start a node script of dist/bench/peers that prints one JSON line with its port. */
 async function startScript(script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
@@ -90,7 +76,7 @@ async function startScript(script: string, args: string[]): Promise<{ child: Chi
     ])) as [string];
     return { child, port: (JSON.parse(line) as { port: number }).port };
   } catch (error) {
-    await kill(child);
+    await stopProcessGroup(child);
     throw error;
   }
 }
@@ -119,12 +105,12 @@ async function startSioroute(name: 'sioroute' | 'single'): Promise<RunningSystem
 
 async function startBare(): Promise<RunningSystem> {
   const { child, port } = await startScript('plain-worker.js', ['--port', '0', '--id', 'bare']);
-  return fixed('bare', 1, [child.pid!], `http://127.0.0.1:${port}`, () => kill(child));
+  return fixed('bare', 1, [child.pid!], `http://127.0.0.1:${port}`, () => stopProcessGroup(child));
 }
 
 async function startSticky(): Promise<RunningSystem> {
   const { child, port } = await startScript('sticky-cluster.js', ['--workers', '2']);
-  return fixed('sticky', 2, [child.pid!], `http://127.0.0.1:${port}`, () => kill(child));
+  return fixed('sticky', 2, [child.pid!], `http://127.0.0.1:${port}`, () => stopProcessGroup(child));
 }
 
 /** nginx ip_hash over the upstreams, as an http-context configuration for the shared nginx starter. */
@@ -164,7 +150,7 @@ async function startNginxIpHash(): Promise<RunningSystem> {
     const pids: number[] = [];
     for (const id of ['n0', 'n1']) {
       const { child, port } = await startScript('plain-worker.js', ['--port', '0', '--id', id]);
-      cleanup.push(() => kill(child));
+      cleanup.push(() => stopProcessGroup(child));
       upstreams.push(port);
       pids.push(child.pid!);
     }

@@ -11,52 +11,13 @@ import { createRoutingTable } from '../routing/select-worker.js';
 import { startBehindNginx, type BehindNginx } from '../testing/behind-nginx.js';
 import { clientAddress, connectTo, errorCode, httpGet, resolveEndpoint, type DemoSocket } from '../testing/clients.js';
 import { RehomingClient } from '../testing/rehoming-client.js';
+import { keepTalking } from '../testing/keep-talking.js';
+import { isAlive, waitUntil } from '../testing/wait-for.js';
 
 const WORKERS = 3;
 
 interface StatusJson {
   list: { id: string; pid: number; state: string }[];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Clients each sending echoes in a closed loop until stopped; counts what was sent and acknowledged. */
-function keepTalking(clients: RehomingClient[]) {
-  let running = true;
-  const counts = { sent: 0, acked: 0, failed: 0 };
-  const loops = clients.map(async (client, i) => {
-    for (let n = 0; running; n++) {
-      counts.sent++;
-      try {
-        if ((await client.echo(`${i}:${n}`)) === `${i}:${n}`) counts.acked++;
-      } catch {
-        counts.failed++;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  });
-  return {
-    counts,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
 }
 
 /** A raw request through nginx; resolves with the status and body, or the upgrade if one happens. */
@@ -239,7 +200,7 @@ describe('behind nginx: one public port, /w/N/ routed by path', () => {
           return socket;
         }),
       );
-      assert.ok(alive(victimPid), 'the drained worker was still moving its clients while the replacement took new sessions');
+      assert.ok(isAlive(victimPid), 'the drained worker was still moving its clients while the replacement took new sessions');
       const freshCounts = { sent: 0, acked: 0, disconnects: 0 };
       for (const socket of fresh) socket.on('disconnect', () => freshCounts.disconnects++);
       await Promise.all(
@@ -251,7 +212,7 @@ describe('behind nginx: one public port, /w/N/ routed by path', () => {
           }
         }),
       );
-      await waitUntil('the drained worker to exit', () => !alive(victimPid), 20_000);
+      await waitUntil('the drained worker to exit', () => !isAlive(victimPid), 20_000);
       await waitUntil('every client connected', () => clients.every((c) => c.connected));
       await talk.stop();
 

@@ -4,56 +4,14 @@ import assert from 'node:assert/strict';
 import { clientAddress, httpGet } from '../testing/clients.js';
 import { runCli, startCluster, type RunningCluster } from '../testing/cluster-process.js';
 import { RehomingClient } from '../testing/rehoming-client.js';
+import { keepTalking } from '../testing/keep-talking.js';
+import { isAlive, waitUntil } from '../testing/wait-for.js';
 
 interface StatusJson {
   list: { id: string; pid: number; port: number; state: string; clients: number }[];
 }
 
 const status = async (cluster: RunningCluster) => (await httpGet(`${cluster.frontUrl}/status.json`)).json<StatusJson>().list;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Clients each sending echoes in a closed loop until stopped; counts what was sent and acknowledged. */
-function keepTalking(clients: RehomingClient[]) {
-  let running = true;
-  const counts = { sent: 0, acked: 0, failed: 0, wrong: 0 };
-  const loops = clients.map(async (client, i) => {
-    for (let n = 0; running; n++) {
-      const payload = `${i}:${n}`;
-      counts.sent++;
-      try {
-        const echoed = await client.echo(payload);
-        if (echoed === payload) counts.acked++;
-        else counts.wrong++;
-      } catch {
-        counts.failed++;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  });
-  return {
-    counts,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
-}
 
 describe('drain and rolling restart', () => {
   let cluster: RunningCluster;
@@ -82,8 +40,8 @@ describe('drain and rolling restart', () => {
     process.kill(victim.pid, 'SIGTERM');
     // The replacement is ready while the old process is still moving its clients away.
     await waitUntil('a ready replacement', async () => (await status(cluster)).some((w) => w.id === 'w1' && w.pid !== victim.pid && w.state === 'ready'));
-    assert.ok(alive(victim.pid), 'the replacement was ready before the drained worker exited');
-    await waitUntil('the drained worker to exit', () => !alive(victim.pid), 10_000);
+    assert.ok(isAlive(victim.pid), 'the replacement was ready before the drained worker exited');
+    await waitUntil('the drained worker to exit', () => !isAlive(victim.pid), 10_000);
     await waitUntil('every client connected', () => clients.every((c) => c.connected));
     await talk.stop();
 

@@ -1,13 +1,15 @@
 // Test support: run Debian's nginx in the foreground on a free loopback port, in a temporary prefix
 // directory, with an http-context configuration given by the caller (upstreams, maps, server
 // blocks). Used by the nginx tests, the end-to-end tests and the benchmark's ip_hash peer.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopProcessGroup } from './stop-process.js';
+import { freePortRun } from './free-ports.js';
 
 export const NGINX_PATH = '/usr/sbin/nginx';
 
@@ -70,15 +72,6 @@ http {
 `;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -88,20 +81,6 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function kill(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      child.kill('SIGKILL');
-    }
-  }, graceMs);
-  await exited;
-  clearTimeout(timer);
-}
 
 const nginxArgs = (dir: string, test: boolean) => [
   ...(test ? ['-t', '-q'] : []),
@@ -151,7 +130,7 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
     // nginx cannot listen on port 0 and say which port it got: take a free one, retry if it was
     // taken meanwhile.
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
+      const port = await freePortRun(1);
       await writeFile(join(dir, 'http.conf'), await options.httpConfig(port));
       await writeFile(join(dir, 'nginx.conf'), mainConfig(dir, options));
       const child = spawn(NGINX_PATH, nginxArgs(dir, false), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
@@ -162,7 +141,7 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
       const deadline = Date.now() + 10_000;
       while (child.exitCode === null && child.signalCode === null && !(await canConnect(port))) {
         if (Date.now() > deadline) {
-          await kill(child);
+          await stopProcessGroup(child);
           throw new Error(`nginx did not accept connections within 10 s:\n${stderr}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -175,7 +154,7 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
           dir,
           errors: () => stderr,
           stop: async () => {
-            await kill(child);
+            await stopProcessGroup(child);
             await rm(dir, { recursive: true, force: true });
           },
         };
