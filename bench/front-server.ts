@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { loadConfig, readRawSettings } from '../src/config/load-config.js';
 import { buildFrontApp } from '../src/front/build-front-app.js';
 import { createRateLimiter } from '../src/front/rate-limit.js';
+import { clientKey } from '../src/routing/client-key.js';
 import { collectProcessMetrics } from '../src/metrics/process-metrics.js';
 import { Membership } from '../src/registry/membership.js';
 
@@ -42,7 +43,7 @@ app.get('/bench-constant', async (_request, reply) => {
 const limiter = createRateLimiter({ max: config.rateLimitPerMinute, windowMs: 60_000, maxKeys: 100_000 });
 app.get('/bench-constant-limited', async (request, reply) => {
   reply.header('cache-control', 'no-store');
-  if (limiter.hit(request.ip, Date.now()) !== 0) return reply.code(429).send({ code: 'RATE_LIMITED' });
+  if (limiter.hit(clientKey(request.ip, config)?.id ?? request.ip, Date.now()) !== 0) return reply.code(429).send({ code: 'RATE_LIMITED' });
   return constant;
 });
 await app.listen({ host: '127.0.0.1', port: 0 });

@@ -22,6 +22,7 @@ import { createEndpointResolver } from './endpoint-answer.js';
 import { errorBody, rawErrorResponse, type FrontErrorCode } from './errors.js';
 import { jsonForScript } from './json-in-script.js';
 import { registerLoadGuard, type LoadGuardOptions } from './load-guard.js';
+import { createProxyTrust } from './proxy-trust.js';
 import { createRateLimiter } from './rate-limit.js';
 import { TimedLogController } from './timed-log-controller.js';
 import { healthOf, statusOf } from './status.js';
@@ -73,6 +74,19 @@ export interface FrontOptions {
 
 /** `avoid`: up to four worker ids, comma-separated (a client that failed on several workers of one host). */
 const AVOID_LIST = '^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,3}$';
+/** The shape of WsEndpoint (src/client/protocol.ts). */
+const WS_ENDPOINT_SCHEMA = {
+  type: 'object',
+  properties: {
+    workerId: { type: 'string' },
+    url: { type: 'string' },
+    path: { type: 'string' },
+    token: { type: 'string' },
+    expiresAt: { type: 'integer' },
+  },
+  required: ['workerId', 'url', 'path', 'token', 'expiresAt'],
+  additionalProperties: false,
+} as const;
 const SAFE_HOSTNAME = /^([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$|^\[[0-9A-Fa-f:.]{2,45}\]$/;
 const SOURCES_CACHE_MAX = 64;
 /** Client keys the rate limit counts per minute; beyond it new keys pass uncounted (memory bound). */
@@ -106,7 +120,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
   const scrapeAllowed = createScrapeAccess(config.metricsFrom);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    trustProxy: config.trustProxy.length > 0 ? createProxyTrust(config.trustProxy) : false,
     // Logs no requests (they would carry client addresses), and times GET /ws-endpoint.
     logController: new TimedLogController((seconds) => metrics.wsEndpointAnswered(seconds)),
     return503OnClosing: true,
@@ -118,27 +132,14 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     clientErrorHandler,
   });
 
-  // request.ip runs proxy-addr on every read: derive the key once per request (the rate limiter
-  // and the route both need it).
-  const keys = new WeakMap<FastifyRequest, ClientKey | null>();
-  const maybeKeyOf = (request: FastifyRequest): ClientKey | null => {
-    let key = keys.get(request);
-    if (key === undefined) {
-      key = clientKey(request.ip, config) ?? null;
-      keys.set(request, key);
-    }
-    return key;
-  };
-  const keyOf = (request: FastifyRequest): ClientKey => {
-    const key = maybeKeyOf(request);
-    if (!key) throw new FrontError('BAD_CLIENT_ADDRESS');
-    return key;
-  };
-  const routingKeyOf = (request: FastifyRequest): ClientKey => {
-    if (!answerPrimaryPick) return keyOf(request);
-    const key = clientKey(request.socket.remoteAddress ?? '', config);
-    if (!key) throw new FrontError('BAD_CLIENT_ADDRESS');
-    return key;
+  // request.ip runs proxy-addr on every read: routes derive the key once and pass it along (the rate
+  // limiter and the answer both need it).
+  const maybeKeyOf = (request: FastifyRequest): ClientKey | undefined => clientKey(request.ip, config);
+  /** Which worker answers for this client: by its key, or in single-port mode by its TCP peer. */
+  const routingKeyOf = (request: FastifyRequest, key: ClientKey | undefined): ClientKey => {
+    const routingKey = answerPrimaryPick ? clientKey(request.socket.remoteAddress ?? '', config) : key;
+    if (!routingKey) throw new FrontError('BAD_CLIENT_ADDRESS');
+    return routingKey;
   };
 
   /** The host name browsers used for the front: the worker address reuses it ({hostname}). */
@@ -162,8 +163,8 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     tokenTtlSeconds: config.tokenTtlSeconds,
     workerPublicUrl: config.workerPublicUrl,
   });
-  const endpointForRequest = (request: FastifyRequest, avoid: readonly string[] | undefined) => {
-    const endpoint = endpointFor({ key: routingKeyOf(request), avoid, now: now(), hostname: hostnameOf(request), protocol: protocolOf(request) });
+  const endpointForRequest = (request: FastifyRequest, key: ClientKey | undefined, avoid: readonly string[] | undefined) => {
+    const endpoint = endpointFor({ key: routingKeyOf(request, key), avoid, now: now(), hostname: hostnameOf(request), protocol: protocolOf(request) });
     if (endpoint) metrics.routingAnswer(endpoint.workerId);
     return endpoint;
   };
@@ -251,8 +252,8 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
   });
   const limiter = createRateLimiter({ max: config.rateLimitPerMinute, windowMs: 60_000, maxKeys: RATE_LIMIT_KEYS_MAX });
   /** Count the request against its client key; a refusal is 429 RATE_LIMITED with Retry-After. */
-  const limit = (request: FastifyRequest, reply: FastifyReply): void => {
-    const waitSeconds = limiter.hit(maybeKeyOf(request)?.text ?? request.ip, now());
+  const limit = (request: FastifyRequest, key: ClientKey | undefined, reply: FastifyReply): void => {
+    const waitSeconds = limiter.hit(key?.id ?? request.ip, now());
     if (waitSeconds === 0) return;
     reply.header('retry-after', String(waitSeconds));
     throw new FrontError('RATE_LIMITED');
@@ -271,8 +272,9 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
   });
 
   app.get('/', async (request, reply) => {
-    limit(request, reply);
-    const endpoint = endpointForRequest(request, undefined);
+    const key = maybeKeyOf(request);
+    limit(request, key, reply);
+    const endpoint = endpointForRequest(request, key, undefined);
     reply.header('cache-control', 'no-store');
     return reply.viewAsync('index.eta', { title: 'sioroute demo', endpointJson: jsonForScript(endpoint ?? null) });
   });
@@ -297,12 +299,15 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
             type: 'object',
             properties: { avoid: { type: 'string', pattern: AVOID_LIST } },
           },
+          // Serialized by fast-json-stringify instead of JSON.stringify, and never more than these fields.
+          response: { 200: WS_ENDPOINT_SCHEMA },
         },
       },
       async (request, reply) => {
         reply.header('cache-control', 'no-store');
-        limit(request, reply);
-        const endpoint = endpointForRequest(request, answerPrimaryPick ? undefined : request.query.avoid?.split(','));
+        const key = maybeKeyOf(request);
+        limit(request, key, reply);
+        const endpoint = endpointForRequest(request, key, answerPrimaryPick ? undefined : request.query.avoid?.split(','));
         if (!endpoint) {
           reply.header('retry-after', '1');
           throw new FrontError('NO_HEALTHY_WORKER');

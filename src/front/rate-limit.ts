@@ -16,12 +16,12 @@ export interface RateLimiterOptions {
 
 export interface RateLimiter {
   /** Count one request; 0 when allowed, else the whole seconds until the window ends (Retry-After). */
-  hit(key: string, now: number): number;
+  hit(key: string | number, now: number): number;
 }
 
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let windowStart = Number.NEGATIVE_INFINITY;
-  let counts = new Map<string, number>();
+  let counts = new Map<string | number, number>();
   return {
     hit(key, now) {
       if (now >= windowStart + options.windowMs) {
