@@ -4,24 +4,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectMarkdown, runConnect } from './connect.js';
-import { dataPathMarkdown, runDataPath } from './data-path.js';
+import { DATA_PATH_SYSTEMS, dataPathMarkdown, runDataPath } from './data-path.js';
 import { SYSTEMS } from './peers/servers.js';
 
 // sioroute must be flawless. A peer's own occasional failure (@socket.io/sticky's polling relay
 // drops a request now and then under load) is its figure for the report, not a broken benchmark;
 // the peers must still work for most clients.
-const isOurs = (name: string) => name === 'sioroute';
+const isOurs = (name: string) => name === 'sioroute' || name === 'sioroute1';
 const oursOnly = (problems: readonly string[]) => problems.filter((p) => p.startsWith('sioroute'));
 
-test('data path (smoke size): all four systems answer acknowledged echoes over WebSocket and polling', { timeout: 120_000 }, async (t) => {
+test('data path (smoke size): the four systems and sioroute with one worker answer acknowledged echoes over WebSocket and polling', { timeout: 120_000 }, async (t) => {
   const result = await runDataPath({ wsClients: 10, pollingClients: 5, seconds: 1, runs: 1 });
   t.diagnostic(`\n${dataPathMarkdown(result)}`);
-  assert.deepEqual(result.systems, [...SYSTEMS]);
+  assert.deepEqual(result.systems, [...DATA_PATH_SYSTEMS]);
   assert.deepEqual(oursOnly(result.problems), []);
   for (const transport of ['websocket', 'polling'] as const) {
     const figures = result[transport];
     assert.equal(figures.clients, transport === 'websocket' ? 10 : 5);
-    for (const name of SYSTEMS) {
+    for (const name of DATA_PATH_SYSTEMS) {
       const system = figures.systems[name];
       assert.ok(system, `${name} ${transport} has figures`);
       assert.ok(system.acks > 0, `${name} ${transport} acknowledged echoes`);
@@ -35,7 +35,11 @@ test('data path (smoke size): all four systems answer acknowledged echoes over W
     }
     for (const peer of SYSTEMS.filter((n) => n !== 'sioroute')) assert.ok(Number.isFinite(figures.vs[peer]!.throughput.median), `ratio against ${peer}`);
     assert.ok(Number.isFinite(figures.perWorkerVsBare!.median));
+    assert.ok(Number.isFinite(figures.oneWorkerVsBare!.throughput.median));
+    assert.equal(figures.vs.sioroute1, undefined, 'one sioroute worker is compared with bare, not with sioroute');
   }
+  assert.match(dataPathMarkdown(result), /sioroute \(1 worker\) ÷ bare/);
+  assert.match(dataPathMarkdown(result), /can reach about/);
   // nginx ip_hash must spread the clients' /24 networks over both upstreams, or it measures one process.
   assert.equal(result.websocket.systems.nginx!.splits[0]!.split(' / ').length, 2);
 });

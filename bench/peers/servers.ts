@@ -2,6 +2,8 @@
 // `echo` on loopback:
 //   sioroute  the real cluster (front + 2 workers); clients resolve through the front, then connect
 //             straight to their worker with the token
+//   sioroute1 the same with 1 worker: what one sioroute worker does against the bare process, on the
+//             same CPU (with 2 workers, 2 cores hold both workers and the load generator)
 //   nginx     nginx ip_hash in front of 2 plain socket.io processes
 //   sticky    @socket.io/sticky: a primary relaying to 2 cluster workers
 //   bare      one plain socket.io process, the single-process baseline
@@ -23,7 +25,7 @@ import { stopProcessGroup } from '../../src/testing/stop-process.js';
 
 /** The default comparison of the data-path and connection benchmarks. */
 export const SYSTEMS = ['sioroute', 'nginx', 'sticky', 'bare'] as const;
-export const ALL_SYSTEMS = [...SYSTEMS, 'single'] as const;
+export const ALL_SYSTEMS = [...SYSTEMS, 'sioroute1', 'single'] as const;
 export type SystemName = (typeof ALL_SYSTEMS)[number];
 
 export type Endpoint = Pick<WsEndpoint, 'url' | 'path' | 'token'>;
@@ -89,8 +91,9 @@ const fixed = (name: SystemName, workers: number, pids: number[], url: string, s
   stop,
 });
 
-async function startSioroute(name: 'sioroute' | 'single'): Promise<RunningSystem> {
-  const cluster = await startCluster({ args: name === 'single' ? ['--single-port'] : [], env: { WORKERS: '2', RATE_LIMIT_PER_MINUTE: '1000000' }, timeoutMs: 60_000 });
+async function startSioroute(name: 'sioroute' | 'sioroute1' | 'single'): Promise<RunningSystem> {
+  const workers = name === 'sioroute1' ? '1' : '2';
+  const cluster = await startCluster({ args: name === 'single' ? ['--single-port'] : [], env: { WORKERS: workers, RATE_LIMIT_PER_MINUTE: '1000000' }, timeoutMs: 60_000 });
   track(cluster.process, () => cluster.process.kill('SIGTERM'));
   return {
     name,
@@ -186,6 +189,7 @@ export function treeCpuSeconds(roots: readonly number[]): number {
 export function startSystem(name: SystemName): Promise<RunningSystem> {
   switch (name) {
     case 'sioroute':
+    case 'sioroute1':
     case 'single':
       return startSioroute(name);
     case 'nginx':
@@ -214,8 +218,8 @@ export async function stopSystems(systems: readonly RunningSystem[]): Promise<vo
 }
 
 /** Systems by name (the default comparison when none given); `reference` is the one every ratio is taken against. */
-export function parseSystems(names: readonly string[] | undefined, reference: SystemName = 'sioroute'): SystemName[] {
-  if (!names) return [...SYSTEMS];
+export function parseSystems(names: readonly string[] | undefined, reference: SystemName = 'sioroute', defaults: readonly SystemName[] = SYSTEMS): SystemName[] {
+  if (!names) return [...defaults];
   for (const name of names) if (!(ALL_SYSTEMS as readonly string[]).includes(name)) throw new Error(`unknown system "${name}": expected one of ${ALL_SYSTEMS.join(', ')}`);
   if (!names.includes(reference)) throw new Error(`the systems must include ${reference}: every ratio is ${reference} against a peer`);
   return names as SystemName[];
