@@ -81,6 +81,15 @@ describe('a worker on its own port', () => {
     assert.equal(evil.status, 403);
     assert.equal(evil.headers['access-control-allow-origin'], undefined);
     assert.notEqual(evil.headers['access-control-allow-origin'], '*');
+    // Verdicts are remembered per Origin and Host: asked again, the same answers; the front's origin
+    // on another Host is another pair, judged on its own.
+    for (let round = 0; round < 2; round++) {
+      const otherHost = await httpGet(handshake, { headers: { origin: 'http://127.0.0.1:8080', host: `elsewhere.example:${port}` } });
+      assert.equal(otherHost.status, 403);
+      const again = await httpGet(handshake, { headers: { origin: 'http://127.0.0.1:8080' } });
+      assert.equal(again.headers['access-control-allow-origin'], 'http://127.0.0.1:8080');
+      assert.equal((await httpGet(handshake, { headers: { origin: 'https://evil.example' } })).status, 403);
+    }
 
     // Browsers apply no CORS to WebSocket: the worker checks the Origin at the handshake itself.
     const wsUrl = `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;

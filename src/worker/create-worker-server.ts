@@ -81,11 +81,29 @@ export interface WorkerServer {
   accept(socket: Socket): void;
 }
 
+/** Origin and Host pairs whose verdict a worker remembers. */
+const ORIGIN_VERDICTS_MAX = 256;
+
 export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
   const { logger } = options;
   const policy = { allowedOrigins: options.allowedOrigins, frontPort: options.frontPort };
   const originOf = (req: IncomingMessage) => (typeof req.headers.origin === 'string' ? req.headers.origin : undefined);
-  const allowed = (req: IncomingMessage) => isOriginAllowed(policy, { origin: originOf(req), host: req.headers.host });
+  // Asked for every polling request (CORS) and handshake: a browser sends the same Origin and Host
+  // each time, and the check parses both as URLs. Bounded: both headers are written by clients.
+  const verdicts = new Map<string, boolean>();
+  const allowed = (req: IncomingMessage): boolean => {
+    const origin = originOf(req);
+    if (origin === undefined) return true;
+    // A line break cannot occur in a header value: no two pairs share a memo key.
+    const memoKey = `${origin}\n${req.headers.host ?? ''}`;
+    let verdict = verdicts.get(memoKey);
+    if (verdict === undefined) {
+      verdict = isOriginAllowed(policy, { origin, host: req.headers.host });
+      if (verdicts.size >= ORIGIN_VERDICTS_MAX) verdicts.clear();
+      verdicts.set(memoKey, verdict);
+    }
+    return verdict;
+  };
   const registry = options.metricsRegistry ?? new Registry();
   const metrics = createWorkerMetrics(registry, { workerId: options.workerId, clients: () => io.engine.clientsCount });
   const scrapeAllowed = createScrapeAccess(options.metricsFrom ?? ['127.0.0.0/8', '::1']);
@@ -141,14 +159,18 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     // client's transport would otherwise linger 45 s).
     connectTimeout: 10_000,
     // Browsers do not apply CORS to WebSocket: check the Origin at every handshake ourselves.
-    allowRequest: (req, callback) => callback(allowed(req) ? null : 'origin not allowed', allowed(req)),
+    allowRequest: (req, callback) => {
+      const ok = allowed(req);
+      callback(ok ? null : 'origin not allowed', ok);
+    },
     ...(options.adapter ? { adapter: options.adapter } : {}),
   });
   // CORS decided per request (the allowed front origin depends on the Host the browser used).
   io.engine.use(
     cors((req, callback) => {
       const request = req as unknown as IncomingMessage;
-      callback(null, { origin: allowed(request) && originOf(request) !== undefined ? originOf(request)! : false, credentials: true });
+      const origin = originOf(request);
+      callback(null, { origin: origin !== undefined && allowed(request) ? origin : false, credentials: true });
     }),
   );
 
