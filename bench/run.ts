@@ -3,6 +3,8 @@
 // systems measured in the same run are what to quote.
 //   npm run bench              full sizes (about 15 minutes)
 //   npm run bench -- --quick   small sizes, for a look (a few minutes)
+//   node dist/bench/run.js --render   write REPORT.md again from report.json and bench/profiling.md
+//                                     (after editing the prose; measures nothing)
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -17,8 +19,12 @@ import { frontThroughputMarkdown, runFrontThroughput } from './front-throughput.
 import { routingQualityMarkdown, runRoutingQuality } from './routing-quality.js';
 import { runSinglePort, singlePortMarkdown } from './single-port.js';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, render: { type: 'boolean', default: false } } });
 const quick = values.quick ?? false;
+const REPORT_JSON = join(PACKAGE_ROOT, 'bench', 'report.json');
+const REPORT_MD = join(PACKAGE_ROOT, 'bench', 'REPORT.md');
+/** What profiling found and what changed: prose, kept apart from the code that measures. */
+const PROFILING_MD = join(PACKAGE_ROOT, 'bench', 'profiling.md');
 
 function versionOf(pkg: string): string {
   try {
@@ -59,35 +65,40 @@ const sizes = quick
   ? { keys: 20_000, repeats: 3, frontSeconds: 2, frontRuns: 3, ws: 100, polling: 40, dataSeconds: 3, dataRuns: 3, connects: 200, maxConnections: 4000, step: 2000, failoverClients: 300, failoverRuns: 1 }
   : { keys: 100_000, repeats: 5, frontSeconds: 5, frontRuns: 3, ws: 500, polling: 200, dataSeconds: 5, dataRuns: 3, connects: 1000, maxConnections: 20_000, step: 2500, failoverClients: 2000, failoverRuns: 3 };
 
-const routing = await section('routing quality', () => runRoutingQuality({ keys: sizes.keys, repeats: sizes.repeats, workerCounts: [2, 4, 8, 16, 64] }));
-const front = await section('front', () => runFrontThroughput({ durationSeconds: sizes.frontSeconds, runs: sizes.frontRuns, connections: 50 }));
-const dataPath = await section('data path', () => runDataPath({ wsClients: sizes.ws, pollingClients: sizes.polling, seconds: sizes.dataSeconds, runs: sizes.dataRuns, log }));
-const connect = await section('connection setup', () => runConnect({ clients: sizes.connects, runs: 3, log }));
-const singlePort = await section('single-port mode', () => runSinglePort({ wsClients: sizes.ws, pollingClients: sizes.polling, seconds: sizes.dataSeconds, runs: sizes.dataRuns, connects: sizes.connects, log }));
-const capacity = await section('capacity', () => runCapacity({ maxConnections: sizes.maxConnections, step: sizes.step, p99LimitMs: 100, generators: 3 }));
-const failover = await section('failover', () => runFailover({ clients: sizes.failoverClients, runs: sizes.failoverRuns }));
+async function measure() {
+  const routing = await section('routing quality', () => runRoutingQuality({ keys: sizes.keys, repeats: sizes.repeats, workerCounts: [2, 4, 8, 16, 64] }));
+  const front = await section('front', () => runFrontThroughput({ durationSeconds: sizes.frontSeconds, runs: sizes.frontRuns, connections: 50 }));
+  const dataPath = await section('data path', () => runDataPath({ wsClients: sizes.ws, pollingClients: sizes.polling, seconds: sizes.dataSeconds, runs: sizes.dataRuns, log }));
+  const connect = await section('connection setup', () => runConnect({ clients: sizes.connects, runs: 3, log }));
+  const singlePort = await section('single-port mode', () => runSinglePort({ wsClients: sizes.ws, pollingClients: sizes.polling, seconds: sizes.dataSeconds, runs: sizes.dataRuns, connects: sizes.connects, log }));
+  const capacity = await section('capacity', () => runCapacity({ maxConnections: sizes.maxConnections, step: sizes.step, p99LimitMs: 100, generators: 3 }));
+  const failover = await section('failover', () => runFailover({ clients: sizes.failoverClients, runs: sizes.failoverRuns }));
 
-const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length,
-  memoryGiB: Math.round(totalmem() / 2 ** 30),
-  node: process.version,
-  versions: {
-    sioroute: versionOf('../'),
-    'socket.io': versionOf('socket.io'),
-    'socket.io-client': versionOf('socket.io-client'),
-    fastify: versionOf('fastify'),
-    '@socket.io/sticky': versionOf('@socket.io/sticky'),
-    '@socket.io/cluster-adapter': versionOf('@socket.io/cluster-adapter'),
-    autocannon: versionOf('autocannon'),
-    nginx: nginxVersion(),
-  },
-};
-const totalMinutes = (Date.now() - started) / 60_000;
-const report = { date: new Date().toISOString(), quick, machine, totalMinutes, routing, front, dataPath, connect, singlePort, capacity, failover };
-writeFileSync(join(PACKAGE_ROOT, 'bench', 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    versions: {
+      sioroute: versionOf('../'),
+      'socket.io': versionOf('socket.io'),
+      'socket.io-client': versionOf('socket.io-client'),
+      fastify: versionOf('fastify'),
+      '@socket.io/sticky': versionOf('@socket.io/sticky'),
+      '@socket.io/cluster-adapter': versionOf('@socket.io/cluster-adapter'),
+      autocannon: versionOf('autocannon'),
+      nginx: nginxVersion(),
+    },
+  };
+  const totalMinutes = (Date.now() - started) / 60_000;
+  return { date: new Date().toISOString(), quick, machine, totalMinutes, routing, front, dataPath, connect, singlePort, capacity, failover };
+}
 
-const markdown = `# sioroute benchmark report
+type Report = Awaited<ReturnType<typeof measure>>;
+
+function renderReport(report: Report): string {
+  const { quick, machine, totalMinutes, routing, front, dataPath, connect, singlePort, capacity, failover } = report;
+  return `# sioroute benchmark report
 
 Written by \`npm run bench\`${quick ? ' (--quick sizes)' : ''} on ${report.date.slice(0, 10)} in ${totalMinutes.toFixed(1)} minutes. Raw figures: [report.json](report.json).
 Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. Versions: ${Object.entries(machine.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.
@@ -124,33 +135,19 @@ ${capacityMarkdown(capacity.result)}
 
 ${failoverMarkdown(failover.result)}
 
-## What profiling changed
-
-\`--cpu-prof\` of the front under \`GET /ws-endpoint\` load (the slowest sioroute path measured
-here, against a constant route of the same app) showed, per request: an HMAC key schedule and
-digest (about 4.9 µs), parsing the worker URL template (1.4 µs), rebuilding the page's CSP worker
-list on every answer, proxy-addr run twice (for the rate limiter and the route), and
-\`@fastify/rate-limit\` evicting keys from a 5,000-entry LRU under 65,000 clients. Changes:
-
-- a token names a worker and an expiry rounded up to the whole second, so it is memoized per
-  worker and signed about once a second (HMAC pads are also prepared once per secret);
-- worker addresses are memoized per host and membership, and so is the CSP source list;
-- the client key is derived once per request;
-- the limiter remembers 100,000 keys and sends only \`Retry-After\`.
-
-Measured on the way (one run each, 3 x 3 s, 50 connections, while other benchmarks were running,
-so only the ratio is meaningful): /ws-endpoint to constant ratio 0.62x before these changes and
-0.63-0.67x after, while the constant route itself got faster from the CSP cache; without the rate
-limiter on /ws-endpoint the ratio is 0.82x: \`@fastify/rate-limit\` was the largest remaining cost
-(async hooks, a promise per store call, LRU bookkeeping), and @fastify/helmet rebuilds its
-middleware on every request (both routes pay for that). The limiter is now a fixed-window counter
-checked synchronously in the route (src/front/rate-limit.ts); the table above has a third row, a
-constant route behind that same limiter, so its cost stays visible.
-The rendezvous lookup went from 216 to about 150 ns at 16 workers by skipping an avoided worker by
-index and reading ids only for the winner.
+${readFileSync(PROFILING_MD, 'utf8').trim()}
 `;
-writeFileSync(join(PACKAGE_ROOT, 'bench', 'REPORT.md'), markdown);
-log(`report written to bench/REPORT.md in ${totalMinutes.toFixed(1)} minutes`);
+}
+
+if (values.render) {
+  writeFileSync(REPORT_MD, renderReport(JSON.parse(readFileSync(REPORT_JSON, 'utf8')) as Report));
+  log('REPORT.md written again from report.json');
+} else {
+  const report = await measure();
+  writeFileSync(REPORT_JSON, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(REPORT_MD, renderReport(report));
+  log(`report written to bench/REPORT.md in ${report.totalMinutes.toFixed(1)} minutes`);
+}
 
 // Detached peer processes are cleaned up by their owners' exit hooks; nothing else may linger.
 process.exit(0);
