@@ -213,7 +213,7 @@ describe('front edge cases', () => {
     assert.equal(endpoint.path, `/w/${endpoint.workerId.slice(1)}/socket.io`);
   });
 
-  test('an overloaded front turns requests away at once with 503 OVERLOADED and Retry-After, then recovers', async () => {
+  test('an overloaded front turns requests away at once with 503 OVERLOADED and Retry-After, then recovers; /metrics and /healthz still answer', async () => {
     const front = await startFront({}, undefined, { loadGuard: { maxEventLoopDelayMs: 100, sampleIntervalMs: 100 } });
     fronts.push(front.app);
     const statusWithin = async (wanted: number, ms: number) => {
@@ -239,8 +239,14 @@ describe('front edge cases', () => {
       }
     })();
     const answers: Awaited<ReturnType<typeof httpGet>>[] = [];
-    while (Date.now() < stormEnd - 300) answers.push(await httpGet(`${front.url}/ws-endpoint`));
+    const unguarded: string[] = [];
+    while (Date.now() < stormEnd - 300) {
+      answers.push(await httpGet(`${front.url}/ws-endpoint`));
+      // In between, while the guard is turning /ws-endpoint away.
+      for (const path of ['/metrics', '/healthz']) unguarded.push(`${path} ${(await httpGet(`${front.url}${path}`)).status}`);
+    }
     await storm;
+    assert.deepEqual(unguarded.filter((answer) => !answer.endsWith(' 200')), [], 'monitoring is never turned away');
     const turnedAway = answers.find((a) => a.status === 503);
     assert.ok(turnedAway, `no request was turned away during the storm: ${answers.map((a) => a.status).join(',')}`);
     assert.equal(turnedAway.json<{ code: string }>().code, 'OVERLOADED');

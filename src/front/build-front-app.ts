@@ -21,7 +21,7 @@ import { workerSource } from '../routing/worker-address.js';
 import { createEndpointResolver } from './endpoint-answer.js';
 import { errorBody, rawErrorResponse, type FrontErrorCode } from './errors.js';
 import { jsonForScript } from './json-in-script.js';
-import { registerLoadGuard, type LoadGuardOptions } from './load-guard.js';
+import { registerLoadGuard, UNGUARDED, type LoadGuardOptions } from './load-guard.js';
 import { createProxyTrust } from './proxy-trust.js';
 import { createRateLimiter } from './rate-limit.js';
 import { TimedLogController } from './timed-log-controller.js';
@@ -320,7 +320,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     );
   });
 
-  app.get('/healthz', async (_request, reply) => {
+  app.get('/healthz', UNGUARDED, async (_request, reply) => {
     const health = healthOf(membership.list());
     reply.header('cache-control', 'no-store');
     return reply.code(health.status === 'down' ? 503 : 200).send(health);
@@ -339,7 +339,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     return reply.viewAsync('status.eta', { status, chart: chartLayout(status.list), colours: STATE_COLOURS });
   });
 
-  app.get('/metrics', async (request, reply) => {
+  app.get('/metrics', UNGUARDED, async (request, reply) => {
     // The TCP peer, not request.ip: X-Forwarded-For is written by whoever sends the request.
     if (!scrapeAllowed(request.socket.remoteAddress)) throw new FrontError('METRICS_FORBIDDEN');
     reply.header('cache-control', 'no-store');

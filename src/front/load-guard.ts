@@ -22,6 +22,13 @@ export interface LoadGuardOptions {
  */
 export const LOAD_GUARD_OFF: LoadGuardOptions = { maxEventLoopDelayMs: 60_000, maxEventLoopUtilization: 1 };
 
+/**
+ * Route options for routes the guard never turns away: /metrics and /healthz. An overloaded front
+ * is exactly when its metrics matter, and a load balancer that saw every front's health check fail
+ * during a storm would take them all out of service. Both are cheap and answer from memory.
+ */
+export const UNGUARDED = { config: { pressureHandler: () => undefined } };
+
 export async function registerLoadGuard(app: FastifyInstance, options: LoadGuardOptions = {}): Promise<void> {
   const retryAfter = options.retryAfterSeconds ?? 2;
   await app.register(underPressure, {
