@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import type { WsEndpoint } from '../client/protocol.js';
 import type { Config } from '../config/settings.js';
 import { chartLayout, STATE_COLOURS } from '../client/status-chart.js';
 import { CLIENT_BUILD_DIR, PUBLIC_DIR, socketIoClientDistDir, VIEWS_DIR } from '../paths.js';
@@ -74,19 +75,20 @@ export interface FrontOptions {
 
 /** `avoid`: up to four worker ids, comma-separated (a client that failed on several workers of one host). */
 const AVOID_LIST = '^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,3}$';
-/** The shape of WsEndpoint (src/client/protocol.ts). */
+/** The shape of WsEndpoint: `satisfies` keeps the two in step (a field missing here would be dropped). */
+const WS_ENDPOINT_PROPERTIES = {
+  workerId: { type: 'string' },
+  url: { type: 'string' },
+  path: { type: 'string' },
+  token: { type: 'string' },
+  expiresAt: { type: 'integer' },
+} as const satisfies Record<keyof WsEndpoint, { type: string }>;
 const WS_ENDPOINT_SCHEMA = {
   type: 'object',
-  properties: {
-    workerId: { type: 'string' },
-    url: { type: 'string' },
-    path: { type: 'string' },
-    token: { type: 'string' },
-    expiresAt: { type: 'integer' },
-  },
-  required: ['workerId', 'url', 'path', 'token', 'expiresAt'],
+  properties: WS_ENDPOINT_PROPERTIES,
+  required: Object.keys(WS_ENDPOINT_PROPERTIES),
   additionalProperties: false,
-} as const;
+};
 const SAFE_HOSTNAME = /^([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$|^\[[0-9A-Fa-f:.]{2,45}\]$/;
 const SOURCES_CACHE_MAX = 64;
 /** Client keys the rate limit counts per minute; beyond it new keys pass uncounted (memory bound). */
