@@ -8,8 +8,6 @@ import type { Browser } from 'playwright';
 import type { ChatMessage } from '../src/client/protocol.js';
 import { clientAddress, connectClient, type DemoSocket } from '../src/testing/clients.js';
 import { startCluster, type RunningCluster } from '../src/testing/cluster-process.js';
-import { clientKey } from '../src/routing/client-key.js';
-import { createRoutingTable } from '../src/routing/select-worker.js';
 import {
   collectPageErrors,
   embeddedEndpoint,
@@ -27,10 +25,10 @@ import {
   waitWhoAmIPid,
   startBoth,
 } from './browser.js';
+import { pureRoute } from '../src/routing/test-keys.js';
 
 const TEST_TIMEOUT_MS = 60_000;
 const BROWSER_ADDRESS = '127.0.0.1';
-const pureRoute = (ids: readonly string[], address: string) => createRoutingTable(ids.map((id) => ({ id }))).select(clientKey(address)!)!;
 
 describe('demo page in Chromium, single-port mode', () => {
   let browser: Browser | undefined;

@@ -4,6 +4,7 @@ import { CHAT_TEXT_MAX } from './protocol.js';
 import type { ChatMessage, WhoAmI, WsEndpoint } from './protocol.js';
 import { createRoutedSocket, isWsEndpoint } from './routed-socket.js';
 import type { RoutedSocket, RoutedSocketInfo, RoutedSocketState } from './routed-socket.js';
+import { byId } from './page-element.js';
 
 declare global {
   interface Window {
@@ -15,12 +16,6 @@ declare global {
 const ECHO_INTERVAL_MS = 2_000;
 const CHAT_LOG_MAX = 100;
 const KNOWN_TRANSPORTS = new Set(['polling', 'websocket']);
-
-function byId<T extends HTMLElement = HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`#${id} is missing from the page`);
-  return el as T;
-}
 
 const ui = {
   lead: byId('lead'),

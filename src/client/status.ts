@@ -2,6 +2,7 @@
 // per worker, the headline and the table, in place. Without JavaScript the page keeps the picture
 // the front rendered. <body data-live> says which: `on` once a refresh has drawn, `off` before.
 import { chartLayout, type ChartLayout } from './status-chart.js';
+import { byId } from './page-element.js';
 
 const REFRESH_MS = 2_000;
 const FETCH_TIMEOUT_MS = 5_000;
@@ -14,12 +15,6 @@ interface StatusView {
   clients: number;
   at: string;
   list: { id: string; state: string; port: number; pid: number; weight: number; clients: number; routingAnswers: number; startedAt: string }[];
-}
-
-function byId<T extends Element = HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`#${id} is missing from the page`);
-  return el as unknown as T;
 }
 
 const ui = {

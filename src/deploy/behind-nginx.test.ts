@@ -6,13 +6,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import type { ChatMessage, WsEndpoint } from '../client/protocol.js';
-import { clientKey } from '../routing/client-key.js';
-import { createRoutingTable } from '../routing/select-worker.js';
 import { startBehindNginx, type BehindNginx } from '../testing/behind-nginx.js';
 import { clientAddress, connectTo, errorCode, httpGet, resolveEndpoint, type DemoSocket } from '../testing/clients.js';
 import { RehomingClient } from '../testing/rehoming-client.js';
 import { keepTalking } from '../testing/keep-talking.js';
 import { isAlive, waitUntil } from '../testing/wait-for.js';
+import { pureRoute } from '../routing/test-keys.js';
 
 const WORKERS = 3;
 
@@ -42,7 +41,7 @@ function rawRequest(url: string, headers: Record<string, string> = {}): Promise<
 describe('behind nginx: one public port, /w/N/ routed by path', () => {
   let site: BehindNginx;
   const sockets: DemoSocket[] = [];
-  const expectedWorker = (address: string) => createRoutingTable(site.cluster.workers.map((w) => ({ id: w.id }))).select(clientKey(address)!)!;
+  const expectedWorker = (address: string) => pureRoute(site.cluster.workers.map((w) => w.id), address);
   const status = async () => (await httpGet(`${site.cluster.frontUrl}/status.json`)).json<StatusJson>().list;
   const pidOf = async (workerId: string) => (await status()).find((w) => w.id === workerId)!.pid;
 

@@ -1,5 +1,6 @@
 // Deterministic key sets for routing tests and benchmarks (seeded, so a failure reproduces).
 import { clientKey, type ClientKey } from './client-key.js';
+import { createRoutingTable } from './select-worker.js';
 
 /** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -31,4 +32,12 @@ export function distinctKeys(count: number, make: () => string): ClientKey[] {
     if (key && !seen.has(key.text)) seen.set(key.text, key);
   }
   return [...seen.values()];
+}
+
+/**
+ * The worker the pure routing table picks for an address among equally weighted ids, with the
+ * default key options: what a test expects a real cluster to answer.
+ */
+export function pureRoute(ids: readonly string[], address: string): string {
+  return createRoutingTable(ids.map((id) => ({ id }))).select(clientKey(address)!)!;
 }

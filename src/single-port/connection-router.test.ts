@@ -10,10 +10,9 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { PACKAGE_ROOT } from '../paths.js';
 import { Membership } from '../registry/membership.js';
-import { clientKey } from '../routing/client-key.js';
-import { createRoutingTable } from '../routing/select-worker.js';
 import { clientAddress } from '../testing/clients.js';
 import { ConnectionRouter, type ConnectionRouterOptions, type HandoffTarget } from './connection-router.js';
+import { pureRoute } from '../routing/test-keys.js';
 
 const CHILD = join(PACKAGE_ROOT, 'dist', 'src', 'testing', 'handoff-child.js');
 const HOST = join(PACKAGE_ROOT, 'dist', 'src', 'testing', 'router-host.js');
@@ -87,7 +86,6 @@ async function startRouter(membership: Membership, targets: Map<string, HandoffT
   return { router, port: await router.listen() };
 }
 
-const expectedWorker = (ids: string[], address: string) => createRoutingTable(ids.map((id) => ({ id }))).select(clientKey(address)!)!;
 
 describe('connection router', () => {
   test('each connection reaches, unread, the worker rendezvous hashing picks for its address; the primary keeps no descriptor', async () => {
@@ -102,7 +100,7 @@ describe('connection router', () => {
       const answers = await Promise.all(addresses.map((a) => ask(port, a)));
       const seen = new Set<string>();
       answers.forEach((answer, i) => {
-        const want = expectedWorker(['w0', 'w1', 'w2'], addresses[i]!);
+        const want = pureRoute(['w0', 'w1', 'w2'], addresses[i]!);
         assert.equal(answer.line, `${want} ${addresses[i]}`, `client ${addresses[i]}: ${JSON.stringify(answer)}`);
         seen.add(want);
       });
@@ -167,8 +165,8 @@ describe('connection router', () => {
       const answers = await Promise.all(addresses.map((a) => ask(port, a)));
       let moved = 0;
       answers.forEach((answer, i) => {
-        const before = expectedWorker(['w0', 'w1', 'w2'], addresses[i]!);
-        const want = before === 'w1' ? expectedWorker(['w0', 'w2'], addresses[i]!) : before;
+        const before = pureRoute(['w0', 'w1', 'w2'], addresses[i]!);
+        const want = before === 'w1' ? pureRoute(['w0', 'w2'], addresses[i]!) : before;
         if (before === 'w1') moved++;
         assert.equal(answer.line, `${want} ${addresses[i]}`, JSON.stringify(answer));
       });
@@ -192,7 +190,7 @@ describe('connection router', () => {
       const [reply] = (await once(stuck.process, 'message')) as [{ type: string }];
       assert.equal(reply.type, 'blocking');
       const addresses: string[] = [];
-      for (let i = 1500; addresses.length < 10 && i < 2500; i++) if (expectedWorker(['w0', 'w1'], clientAddress(i)) === stuck.id) addresses.push(clientAddress(i));
+      for (let i = 1500; addresses.length < 10 && i < 2500; i++) if (pureRoute(['w0', 'w1'], clientAddress(i)) === stuck.id) addresses.push(clientAddress(i));
       const answers = Promise.all(addresses.map((a) => ask(port, a, 20_000)));
       for (let waited = 0; router.stats().accepted < 10 && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 200));

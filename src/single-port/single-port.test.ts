@@ -7,17 +7,15 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import type { ChatMessage, WsEndpoint } from '../client/protocol.js';
 import type { Status } from '../front/status.js';
-import { clientKey } from '../routing/client-key.js';
-import { createRoutingTable } from '../routing/select-worker.js';
 import { clientAddress, connectClient, httpGet, resolveEndpoint, type DemoSocket } from '../testing/clients.js';
 import { startCluster, type RunningCluster } from '../testing/cluster-process.js';
 import { RehomingClient } from '../testing/rehoming-client.js';
 import { waitFor } from '../testing/wait-for.js';
+import { pureRoute } from '../routing/test-keys.js';
 
 const secret = 'single-port-test-secret-single-port-test-0';
 
 /** What the pure routing function picks for an address among these workers (equal weights). */
-const pureRoute = (ids: readonly string[], address: string) => createRoutingTable(ids.map((id) => ({ id }))).select(clientKey(address)!)!;
 
 
 const status = async (frontUrl: string) => (await httpGet(`${frontUrl}/status.json`)).json<Status>();
