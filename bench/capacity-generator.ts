@@ -2,7 +2,7 @@
 // that holds idle WebSocket clients. Several of them keep each process under its file limit and
 // keep the clients' own work off the parent's event loop, where the echo probes are timed.
 // Commands: `open` (N more clients from address index X, bounded by a deadline) and `close`.
-import type { WsEndpoint } from '../src/client/protocol.js';
+import type { WsEndpoint } from '../src/protocol/wire.js';
 import { clientAddress, connectTo, resolveEndpoint, type DemoSocket } from '../src/testing/clients.js';
 
 export type GeneratorCommand =

@@ -9,6 +9,7 @@ import { createRateLimiter } from '../src/front/rate-limit.js';
 import { clientKey } from '../src/routing/client-key.js';
 import { collectProcessMetrics } from '../src/metrics/process-metrics.js';
 import { Membership } from '../src/registry/membership.js';
+import { manualMembership } from '../src/registry/membership-source.js';
 
 const now = Date.now();
 const membership = new Membership();
@@ -25,7 +26,7 @@ function frontRegistry(): Registry {
 }
 const app = await buildFrontApp({
   config,
-  membership,
+  membership: manualMembership({ membership }),
   secret: 'bench-secret-bench-secret-bench-secret-01',
   logger: pino({ level: 'silent' }),
   // The benchmark measures throughput at saturation: the load guard would shed exactly that.

@@ -2,7 +2,7 @@
 // No downloads: the browser must already be at CHROMIUM_PATH, otherwise the tests fail loudly.
 import { accessSync, constants } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
-import type { WsEndpoint } from '../src/client/protocol.js';
+import type { WsEndpoint } from '../src/protocol/wire.js';
 import type { Status } from '../src/front/status.js';
 import { httpGet } from '../src/testing/clients.js';
 import type { E2eWindow, PageDocument, PageElement, PageMutationObserverConstructor } from './page-dom.js';

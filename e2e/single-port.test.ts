@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright';
-import type { ChatMessage } from '../src/client/protocol.js';
+import type { ChatMessage } from '../src/protocol/wire.js';
 import { clientAddress, connectClient, type DemoSocket } from '../src/testing/clients.js';
 import { startCluster, type RunningCluster } from '../src/testing/cluster-process.js';
 import {

@@ -31,7 +31,7 @@ test('unknown options and commands exit 2; --help exits 0 and lists every settin
   assert.match(help.stdout, /--single-port {2,}SINGLE_PORT/, 'a switch is listed without <value>');
   const badSwitch = await runCli(['start', '--single-port=maybe']);
   assert.equal(badSwitch.code, 2);
-  assert.equal(badSwitch.stderr, 'sioroute: invalid setting --single-port="maybe": expected true or false\n');
+  assert.equal(badSwitch.stderr, 'sioroute: invalid option --single-port: a switch takes no value (use the environment variable to turn it off) (see sioroute --help)\n');
 });
 
 test('a start that cannot succeed (port taken) exits non-zero with the reason', async () => {

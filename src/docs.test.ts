@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADMISSION_ERROR_CODES } from './client/protocol.js';
+import { ADMISSION_ERROR_CODES } from './protocol/wire.js';
 import { SETTINGS } from './config/settings.js';
 import { FRONT_ERRORS } from './front/errors.js';
 import { PACKAGE_ROOT } from './paths.js';

@@ -5,7 +5,7 @@ import { ConfigError, startCluster } from './index.js';
 import { connectClient, httpGet } from './testing/clients.js';
 
 test('startCluster runs the embedded cluster in this process and stops it', async () => {
-  const cluster = await startCluster({ PORT: '0', WORKER_BASE_PORT: '0', WORKERS: '2', LOG_LEVEL: 'warn' });
+  const cluster = await startCluster({ port: 0, workerBasePort: 0, workers: 2, logLevel: 'warn' });
   try {
     assert.equal(cluster.workers.length, 2);
     assert.deepEqual((await httpGet(`${cluster.frontUrl}/healthz`)).json(), { status: 'ok', workers: { healthy: 2, total: 2 } });
@@ -19,5 +19,6 @@ test('startCluster runs the embedded cluster in this process and stops it', asyn
 });
 
 test('startCluster refuses bad settings with a ConfigError', async () => {
-  await assert.rejects(startCluster({ WORKERS: 'many' }), (error: unknown) => error instanceof ConfigError && /WORKERS="many"/.test(error.message));
+  await assert.rejects(startCluster({ workers: 0 }), (error: unknown) => error instanceof ConfigError && /invalid setting workers="0"/.test(error.message));
+  await assert.rejects(startCluster({ ports: 1 } as never), (error: unknown) => error instanceof TypeError && /unknown option ports/.test(error.message));
 });

@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { WsEndpoint } from '../../src/client/protocol.js';
+import type { WsEndpoint } from '../../src/protocol/wire.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { resolveEndpoint } from '../../src/testing/clients.js';
 import { startCluster } from '../../src/testing/cluster-process.js';

@@ -1,9 +1,9 @@
 // The demo page: shows where sioroute sent this browser, and proves the connection with echo,
 // whoami and a chat that crosses workers. End-to-end tests read <body data-state data-worker-id>.
-import { CHAT_TEXT_MAX } from './protocol.js';
-import type { ChatMessage, WhoAmI, WsEndpoint } from './protocol.js';
-import { createRoutedSocket, isWsEndpoint } from './routed-socket.js';
-import type { RoutedSocket, RoutedSocketInfo, RoutedSocketState } from './routed-socket.js';
+import { CHAT_TEXT_MAX } from '../protocol/wire.js';
+import type { ChatMessage, WhoAmI, WsEndpoint } from '../protocol/wire.js';
+import { connect, isWsEndpoint } from './index.js';
+import type { RoutedSocket, RoutedSocketInfo, RoutedSocketState } from './index.js';
 import { byId } from './page-element.js';
 
 declare global {
@@ -163,7 +163,7 @@ async function sendChat(text: string): Promise<void> {
   }
 }
 
-const socket = createRoutedSocket({
+const socket = connect({
   initialEndpoint: readEmbeddedEndpoint(),
   transports: readTransports(),
   onStateChange: render,

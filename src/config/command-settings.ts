@@ -1,5 +1,6 @@
 // Settings that only make sense for some commands, and the ones a command cannot run without.
 // Pure: takes the loaded config and where each value came from, returns the problems (exit 2).
+import { hostname } from 'node:os';
 import type { ConfigIssue } from './load-config.js';
 import type { Config } from './settings.js';
 
@@ -46,4 +47,10 @@ export function workerIndexFrom(config: Config, env: Readonly<Record<string, str
     return { setting: 'NODE_APP_INSTANCE', shown: JSON.stringify(fromPm2), expected: 'expected an integer from 0 to 65535 (set by pm2), or set WORKER_INDEX' };
   }
   return Number(fromPm2);
+}
+
+/** The id a worker gets when WORKER_ID is unset: stable across restarts, distinct across machines. */
+export function defaultWorkerId(index: number, machine = hostname()): string {
+  const label = machine.split('.')[0]!.replace(/[^A-Za-z0-9-]/g, '').slice(0, 48) || 'host';
+  return `${label}-w${index}`;
 }

@@ -1,5 +1,6 @@
 // Configuration in two steps: read raw values (environment, then CLI flags, which win), then parse
 // and validate them all at once against the SETTINGS table, reporting every problem together.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SOCKET_IO_PATH, workerAddress } from '../routing/worker-address.js';
 import { ParseProblem } from './parsers.js';
 import { SETTINGS, type Config, type SettingSpec } from './settings.js';
@@ -32,17 +33,42 @@ export interface RawSettings {
   readonly issues: readonly ConfigIssue[];
 }
 
-const byFlag = new Map<string, SettingSpec>(SETTINGS.map((s) => [s.flag, s]));
+/** Options a command takes besides the settings (`--help`, `--listen`...), as node:util parseArgs describes them. */
+export type ExtraOptions = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** A command line that cannot be read: an unknown option, a missing value. Exit code 2. */
+export class UsageError extends Error {
+  readonly code = 'SIOROUTE_USAGE';
+}
+
+/** parseArgs's complaint in sioroute's words: the option, and what is expected. */
+function usageError(error: Error & { code?: string }): UsageError {
+  const flag = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1] ?? '';
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new UsageError(`unknown option ${flag}`);
+  if (/argument missing/.test(error.message)) return new UsageError(`invalid option ${flag}="": expected a value after ${flag}`);
+  if (/does not take an argument/.test(error.message)) return new UsageError(`invalid option ${flag}: a switch takes no value (use the environment variable to turn it off)`);
+  return new UsageError(error.message.split('\n', 1)[0]!);
+}
+
+function settingOptions(extra: ExtraOptions): ParseArgsConfig['options'] {
+  const options: NonNullable<ParseArgsConfig['options']> = { ...extra };
+  for (const spec of SETTINGS) options[spec.flag.slice(2)] = { type: spec.isSwitch ? 'boolean' : 'string' };
+  return options;
+}
 
 /**
- * Collect raw setting values from the environment and from `--flag value` / `--flag=value`
- * arguments (a switch such as `--single-port` alone means true). Arguments that are not settings are returned in `rest` for the CLI to handle.
+ * Collect raw setting values from the environment and from the arguments (node:util parseArgs:
+ * `--flag value`, `--flag=value`; a switch such as `--single-port` alone means true). Flags win.
+ * Positional arguments (the command) come back in `rest`, the command's own options in `extras`.
+ * Throws UsageError for an unknown option or a missing value.
  */
-export function readRawSettings(env: Readonly<Record<string, string | undefined>>, args: readonly string[]): RawSettings & { rest: string[] } {
+export function readRawSettings(
+  env: Readonly<Record<string, string | undefined>>,
+  args: readonly string[],
+  extra: ExtraOptions = {},
+): RawSettings & { rest: string[]; extras: Record<string, string | boolean | undefined> } {
   const values: Record<string, string> = {};
   const sources: Record<string, string> = {};
-  const issues: ConfigIssue[] = [];
-  const rest: string[] = [];
   for (const spec of SETTINGS) {
     const value = env[spec.env];
     if (value !== undefined && value !== '') {
@@ -50,28 +76,23 @@ export function readRawSettings(env: Readonly<Record<string, string | undefined>
       sources[spec.env] = spec.env;
     }
   }
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const eq = arg.indexOf('=');
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const spec = byFlag.get(flag);
-    if (!spec) {
-      rest.push(arg);
-      continue;
-    }
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    // A switch never takes the next argument: `--single-port start` must not read `start` as its value.
-    else if (spec.isSwitch) value = 'true';
-    else if (i + 1 < args.length && !args[i + 1]!.startsWith('--')) value = args[++i];
-    if (value === undefined) {
-      issues.push({ setting: flag, shown: '(nothing)', expected: `expected a value after ${flag}` });
-      continue;
-    }
-    values[spec.env] = value;
-    sources[spec.env] = flag;
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...args], options: settingOptions(extra), allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageError(error as Error & { code?: string });
   }
-  return { values, sources, issues, rest };
+  const extras: Record<string, string | boolean | undefined> = {};
+  for (const [name, value] of Object.entries(parsed.values)) {
+    const spec = SETTINGS.find((s) => s.flag === `--${name}`);
+    if (!spec) {
+      extras[name] = value as string | boolean;
+      continue;
+    }
+    values[spec.env] = typeof value === 'boolean' ? String(value) : String(value);
+    sources[spec.env] = spec.flag;
+  }
+  return { values, sources, issues: [], rest: parsed.positionals, extras };
 }
 
 function shownValue(spec: SettingSpec, raw: string): string {

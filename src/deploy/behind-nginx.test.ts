@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request } from 'node:http';
-import type { ChatMessage, WsEndpoint } from '../client/protocol.js';
+import type { ChatMessage, WsEndpoint } from '../protocol/wire.js';
 import { startBehindNginx, type BehindNginx } from '../testing/behind-nginx.js';
 import { clientAddress, connectTo, errorCode, httpGet, resolveEndpoint, type DemoSocket } from '../testing/clients.js';
 import { RehomingClient } from '../testing/rehoming-client.js';

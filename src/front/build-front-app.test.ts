@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { loadConfig, readRawSettings } from '../config/load-config.js';
-import type { WsEndpoint } from '../client/protocol.js';
+import type { WsEndpoint } from '../protocol/wire.js';
 import { Membership } from '../registry/membership.js';
+import { manualMembership } from '../registry/membership-source.js';
 import { clientKey } from '../routing/client-key.js';
 import { verifyToken } from '../routing/token.js';
 import { httpGet } from '../testing/clients.js';
@@ -22,7 +23,7 @@ async function startFront(env: Record<string, string>, workers = [worker(0), wor
   const membership = new Membership();
   membership.replace(workers);
   const config = loadConfig(readRawSettings({ LOG_LEVEL: 'silent', ...env }, []));
-  const app = await buildFrontApp({ config, membership, secret, logger: pino({ level: 'silent' }), now: () => NOW, loadGuard: LOAD_GUARD_OFF, ...extra });
+  const app = await buildFrontApp({ config, membership: manualMembership({ membership }), secret, logger: pino({ level: 'silent' }), now: () => NOW, loadGuard: LOAD_GUARD_OFF, ...extra });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   return { app, membership, url: `http://127.0.0.1:${address.port}` };
@@ -113,13 +114,15 @@ describe('front with three ready workers', () => {
     assert.ok(!page.body.includes('<b>'));
   });
 
-  test('the browser client and socket.io-client bundle are served; nothing else from node_modules', async () => {
-    assert.equal((await httpGet(`${front.url}/client/app.js`)).status, 200);
-    const vendor = await httpGet(`${front.url}/client/vendor/socket.io.esm.min.js`);
-    assert.equal(vendor.status, 200);
-    assert.match(String(vendor.headers['content-type']), /javascript/);
-    assert.equal((await httpGet(`${front.url}/client/vendor/socket.io.js`)).status, 404);
-    assert.equal((await httpGet(`${front.url}/client/vendor/../../package.json`)).status, 404);
+  test('the page scripts are served, bundled with socket.io-client; nothing else from node_modules', async () => {
+    const app = await httpGet(`${front.url}/client/app.js`);
+    assert.equal(app.status, 200);
+    assert.match(String(app.headers['content-type']), /javascript/);
+    assert.doesNotMatch(app.body, /from\s*["'](socket\.io-client|\.\/vendor)/, 'no import left for the browser to resolve');
+    assert.equal((await httpGet(`${front.url}/client/status.js`)).status, 200);
+    assert.equal((await httpGet(`${front.url}/client/vendor/socket.io.esm.min.js`)).status, 404);
+    assert.equal((await httpGet(`${front.url}/client/routed-socket.js`)).status, 404);
+    assert.equal((await httpGet(`${front.url}/client/../../package.json`)).status, 404);
     assert.equal((await httpGet(`${front.url}/client/%2e%2e/%2e%2e/package.json`)).status, 404);
     assert.equal((await httpGet(`${front.url}/style.css`)).status, 200);
     const missing = await httpGet(`${front.url}/nope`);

@@ -3,7 +3,7 @@
 // the client: a token names a worker and an expiry (rounded up to the whole second, so all
 // clients sent to one worker within a second share it), an address a worker and the host the
 // browser used. That keeps HMAC and URL parsing off the per-request path.
-import type { WsEndpoint } from '../client/protocol.js';
+import type { WsEndpoint } from '../protocol/wire.js';
 import type { Membership } from '../registry/membership.js';
 import type { ClientKey } from '../routing/client-key.js';
 import { signToken } from '../routing/token.js';

@@ -44,3 +44,12 @@ export function rawErrorResponse(code: FrontErrorCode): string {
     `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
 }
+
+/** A coded refusal thrown by the routes; answered with its status and errorBody(code). */
+export class FrontError extends Error {
+  readonly statusCode: number;
+  constructor(readonly code: FrontErrorCode, message?: string) {
+    super(message ?? FRONT_ERRORS[code].message);
+    this.statusCode = FRONT_ERRORS[code].statusCode;
+  }
+}

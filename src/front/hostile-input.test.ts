@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import type { WsEndpoint } from '../client/protocol.js';
+import type { WsEndpoint } from '../protocol/wire.js';
 import { loadConfig, readRawSettings } from '../config/load-config.js';
 import { Membership } from '../registry/membership.js';
+import { manualMembership } from '../registry/membership-source.js';
 import { clientKey } from '../routing/client-key.js';
 import { httpGet } from '../testing/clients.js';
 import { buildFrontApp, type FrontOptions } from './build-front-app.js';
@@ -41,7 +42,7 @@ async function startFront(env: Record<string, string>, extra: Partial<FrontOptio
   const membership = new Membership();
   membership.replace([worker(0), worker(1), worker(2)]);
   const config = loadConfig(readRawSettings({ LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '100000', ALLOWED_ORIGINS: 'https://app.example.com', ...env }, []));
-  const app = await buildFrontApp({ config, membership, secret, logger: pino({ level: 'silent' }), now: () => NOW, loadGuard: LOAD_GUARD_OFF, ...extra });
+  const app = await buildFrontApp({ config, membership: manualMembership({ membership }), secret, logger: pino({ level: 'silent' }), now: () => NOW, loadGuard: LOAD_GUARD_OFF, ...extra });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   return { app, membership, port, url: `http://127.0.0.1:${port}` };
@@ -216,7 +217,7 @@ describe('a front under hostile input (no proxy trusted)', () => {
       assertError(JSON.stringify(path), await raw(front.port, get(path)), 'BAD_REQUEST');
     }
     // The files that are meant to be served still are.
-    for (const path of ['/style.css', '/client/app.js', '/client/vendor/socket.io.esm.min.js', '/client/vendor/socket.io.esm.min.js.map']) {
+    for (const path of ['/style.css', '/client/app.js', '/client/status.js']) {
       assert.equal(note(path, await raw(front.port, get(path))).status, 200, path);
     }
     await othersStillWork('path traversal');

@@ -3,7 +3,7 @@
 // embedded cluster keeps one series per worker; a standalone worker scraped on its own port reads
 // the same names.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { ADMISSION_ERROR_CODES, type AdmissionErrorCode } from '../client/protocol.js';
+import { ADMISSION_ERROR_CODES, type AdmissionErrorCode } from '../protocol/wire.js';
 
 export interface WorkerMetrics {
   /** A socket was admitted to a namespace. */

@@ -2,7 +2,7 @@
 // three hosts (`sioroute worker`, two each), and two fronts (`sioroute front`) watching Redis.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { WsEndpoint } from '../client/protocol.js';
+import type { WsEndpoint } from '../protocol/wire.js';
 import { clientAddress, connectClient, httpGet, resolveEndpoint, type DemoSocket } from '../testing/clients.js';
 import { startRedis, type RunningRedis } from '../testing/redis-server.js';
 import { RehomingClient } from '../testing/rehoming-client.js';

@@ -4,7 +4,7 @@
 // Format: base64url("v1.<workerId>.<expiresAtMs>") + "." + base64url(HMAC-SHA256(secret, first part)).
 // The MAC covers the encoded text itself, so there is no canonicalization to get wrong.
 import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
-import type { AdmissionErrorCode } from '../client/protocol.js';
+import type { AdmissionErrorCode } from '../protocol/wire.js';
 
 export interface TokenClaims {
   readonly workerId: string;

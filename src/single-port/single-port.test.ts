@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import type { ChatMessage, WsEndpoint } from '../client/protocol.js';
+import type { ChatMessage, WsEndpoint } from '../protocol/wire.js';
 import type { Status } from '../front/status.js';
 import { clientAddress, connectClient, httpGet, resolveEndpoint, type DemoSocket } from '../testing/clients.js';
 import { startCluster, type RunningCluster } from '../testing/cluster-process.js';
@@ -73,7 +73,7 @@ describe('single-port mode, three workers', () => {
     assert.deepEqual({ url: endpoint.url, path: endpoint.path, workerId: endpoint.workerId }, { url: cluster.frontUrl, path: '/socket.io', workerId: embedded.workerId });
     assert.deepEqual((await httpGet(`${cluster.frontUrl}/healthz`)).json(), { status: 'ok', workers: { healthy: 3, total: 3 } });
     assert.deepEqual((await status(cluster.frontUrl)).list.map((w) => [w.id, w.port, w.state]), ids.map((id) => [id, cluster.frontPort, 'ready']));
-    assert.equal((await httpGet(`${cluster.frontUrl}/client/routed-socket.js`)).status, 200);
+    assert.equal((await httpGet(`${cluster.frontUrl}/client/app.js`)).status, 200);
     const missing = await httpGet(`${cluster.frontUrl}/no/such/thing`);
     assert.equal(missing.status, 404);
     assert.equal(missing.json<{ code: string }>().code, 'NOT_FOUND');

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { ChatMessage, WsEndpoint } from '../client/protocol.js';
+import type { ChatMessage, WsEndpoint } from '../protocol/wire.js';
 import { signToken } from '../routing/token.js';
 import { clientAddress, connectClient, connectTo, errorCode, httpGet, resolveEndpoint, type DemoSocket } from '../testing/clients.js';
 import { startCluster, type RunningCluster } from '../testing/cluster-process.js';

@@ -8,7 +8,7 @@ import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { setupPrimary as setupClusterAdapterPrimary } from '@socket.io/cluster-adapter';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
-import { isChildMessage, type ChildToSupervisor, type SupervisorToChild } from '../registry/ipc-messages.js';
+import { isChildMessage, type ChildToSupervisor, type SupervisorToChild } from './ipc-messages.js';
 import { Membership } from '../registry/membership.js';
 import { listenFailure } from '../listen-failure.js';
 import { ConnectionRouter, type HandoffTarget } from '../single-port/connection-router.js';

@@ -17,8 +17,9 @@ export interface CliProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function spawnCli(args: readonly string[], env: Record<string, string | undefined>): CliProcess {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `script`: the CLI to run, e.g. an installed package's bin. @default this checkout's */
+export function spawnCli(args: readonly string[], env: Record<string, string | undefined>, script = CLI_PATH): CliProcess {
+  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const watchers = new Set<(entry: LogEntry) => void>();
   const onData = (chunk: Buffer) => {

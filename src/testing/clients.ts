@@ -3,7 +3,7 @@
 import { Agent, request, type ClientRequest } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents, WsEndpoint } from '../client/protocol.js';
+import type { ClientToServerEvents, ServerToClientEvents, WsEndpoint } from '../protocol/wire.js';
 
 export type DemoSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

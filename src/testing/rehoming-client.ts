@@ -2,7 +2,7 @@
 // resolve through the front, connect directly, on loss or drain re-resolve avoiding the lost
 // worker, and resend every emit that was not acknowledged (at least once). For fault tests that
 // need hundreds of clients from distinct loopback addresses.
-import { DRAIN_EVENT } from '../client/protocol.js';
+import { DRAIN_EVENT } from '../protocol/wire.js';
 import { connectTo, resolveEndpoint, type DemoSocket } from './clients.js';
 
 interface Pending {

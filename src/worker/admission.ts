@@ -1,7 +1,7 @@
 // Admission: a socket joins a namespace only with a valid routing token for this worker.
 // Refusals carry a stable code in err.data, so clients branch on the code, not on the message.
 import type { Socket } from 'socket.io';
-import type { AdmissionErrorCode, AdmissionErrorData } from '../client/protocol.js';
+import type { AdmissionErrorCode, AdmissionErrorData } from '../protocol/wire.js';
 import { verifyToken } from '../routing/token.js';
 
 export interface AdmissionOptions {

@@ -1,7 +1,7 @@
 // The demo application every worker runs unless HANDLERS names another module.
 // It is also the reference for writing one: export `register(io, context)`.
 import type { Server } from 'socket.io';
-import { CHAT_TEXT_MAX, type ClientToServerEvents, type ServerToClientEvents } from '../client/protocol.js';
+import { CHAT_TEXT_MAX, type ClientToServerEvents, type ServerToClientEvents } from '../protocol/wire.js';
 import type { WorkerContext } from './worker-context.js';
 
 interface ClassicEvents {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { pino } from 'pino';
-import { DRAIN_EVENT } from '../client/protocol.js';
+import { DRAIN_EVENT } from '../protocol/wire.js';
 import { signToken } from '../routing/token.js';
 import { connectTo, type DemoSocket } from '../testing/clients.js';
 import { createWorkerServer } from './create-worker-server.js';
@@ -37,15 +37,14 @@ test('a drain leaves routing, moves the polling clients while the port still lea
   let releasedAt = 0;
   let sessionsAtRelease = -1;
   const released = new Promise<void>((resolve) => {
-    void server.drain(
-      1500,
-      () => {
+    void server.drain(1500, {
+      onPortReleased: () => {
         releasedAt = Date.now();
         sessionsAtRelease = server.io.engine.clientsCount;
         resolve();
       },
-      () => (leftAt = Date.now()),
-    );
+      onLeaving: () => (leftAt = Date.now()),
+    });
   });
   assert.ok(leftAt > 0, 'out of routing as the drain starts');
   await released;

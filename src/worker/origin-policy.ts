@@ -36,3 +36,28 @@ export function isOriginAllowed(policy: OriginPolicy, request: RequestFacts): bo
   const hostPort = hostUrl.port || defaultPort(parsed.protocol);
   return originPort === hostPort || (policy.frontPort !== undefined && originPort === String(policy.frontPort));
 }
+
+/** Origin and Host pairs whose verdict is remembered. */
+const ORIGIN_VERDICTS_MAX = 256;
+
+/**
+ * The policy as a check of raw requests, remembered per Origin and Host pair: it is asked for
+ * every polling request (CORS) and handshake, a browser sends the same pair each time, and the
+ * check parses both as URLs. Bounded: both headers are written by clients.
+ */
+export function createOriginCheck(policy: OriginPolicy): (req: { headers: { origin?: string | string[] | undefined; host?: string | undefined } }) => boolean {
+  const verdicts = new Map<string, boolean>();
+  return (req) => {
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    if (origin === undefined) return true;
+    // A line break cannot occur in a header value: no two pairs share a memo key.
+    const memoKey = `${origin}\n${req.headers.host ?? ''}`;
+    let verdict = verdicts.get(memoKey);
+    if (verdict === undefined) {
+      verdict = isOriginAllowed(policy, { origin, host: req.headers.host });
+      if (verdicts.size >= ORIGIN_VERDICTS_MAX) verdicts.clear();
+      verdicts.set(memoKey, verdict);
+    }
+    return verdict;
+  };
+}

@@ -1,7 +1,7 @@
 // Messages between the supervisor and its children over cluster IPC: a tagged union, and a guard
 // that ignores anything else on the channel (the cluster adapter shares it).
 import type { MetricsJson } from '../metrics/cluster-scrape.js';
-import type { WorkerInfo } from './membership.js';
+import type { WorkerInfo } from '../registry/membership.js';
 
 export type ChildToSupervisor =
   | { sioroute: 1; type: 'worker-ready'; id: string; index: number; port: number; pid: number }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultWorkerId } from './standalone-worker.js';
+import { defaultWorkerId } from './command-settings.js';
 
 test('the default worker id is the machine\'s short host name and the index, made safe', () => {
   assert.equal(defaultWorkerId(2, 'web-3.eu.example.com'), 'web-3-w2');
