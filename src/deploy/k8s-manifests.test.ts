@@ -88,7 +88,7 @@ test('every worker index has an ingress path /w/N/ to a Service selecting exactl
 });
 
 test('ports agree, and the CLI\'s own loader accepts every pod\'s environment and listens where the manifests point', async () => {
-  const { config, objects } = render({ WORKERS: '4', PORT: '9000', WORKER_BASE_PORT: '4000', ALLOWED_ORIGINS: 'https://app.example.com' });
+  const { config, objects } = render({ WORKERS: '4', PORT: '9000', WORKER_BASE_PORT: '4000', ALLOWED_ORIGINS: 'https://app.example.com', METRICS_FROM: 'none' });
   const statefulSet = findObject(objects, 'StatefulSet', K8S_NAMES.worker);
   const worker = containersOf(statefulSet)[0]!;
   assert.deepEqual(worker.ports?.map((p) => p.containerPort), [4000]);
@@ -115,6 +115,7 @@ test('ports agree, and the CLI\'s own loader accepts every pod\'s environment an
     assert.equal(loaded.workerBasePort + index, 4000, `${pod.name} listens on the containerPort`);
     assert.equal(loaded.workerId, pod.name);
     assert.deepEqual(loaded.allowedOrigins, ['https://app.example.com']);
+    assert.deepEqual(loaded.metricsFrom, [], 'an empty list is written as none');
   }
   const deployment = findObject(objects, 'Deployment', K8S_NAMES.front);
   const front = containersOf(deployment)[0]!;

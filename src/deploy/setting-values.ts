@@ -5,10 +5,14 @@ import { SETTINGS, type Config } from '../config/settings.js';
 
 export type SettingEnv = (typeof SETTINGS)[number]['env'];
 
-/** A setting's value as its variable would carry it (lists comma-separated); undefined when unset. */
+/**
+ * A setting's value as its variable would carry it (lists comma-separated); undefined when unset.
+ * An empty list is `none`: an empty variable reads as unset, which is the default (METRICS_FROM's
+ * is not empty). Only lists whose default is empty (never written then) lack a `none`.
+ */
 export function envText(value: Config[keyof Config]): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'object') return value.join(',');
+  if (typeof value === 'object') return value.length === 0 ? 'none' : value.join(',');
   return String(value);
 }
 
