@@ -31,9 +31,12 @@ export const DEFAULT_SYSTEMD_ENVIRONMENT_FILE = '/etc/sioroute/sioroute.env';
 /** Where the supervisor leaves its pid: under RuntimeDirectory=sioroute. */
 export const SYSTEMD_PID_FILE = '/run/sioroute/sioroute.pid';
 
-/** Settings `sioroute start` does not read (or that are secret), never written as Environment=. */
-const NOT_FOR_START: readonly SettingEnv[] = ['ROUTING_SECRET', 'REDIS_URL', 'WORKER_URLS', 'WORKER_ID', 'WORKER_INDEX', 'DRAIN_SECONDS'];
-const START_SETTINGS = SETTINGS.map((s) => s.env).filter((env) => !NOT_FOR_START.includes(env));
+/**
+ * Never written from the Config: what `sioroute start` does not read or is secret, and what the unit
+ * sets itself (DRAIN_SECONDS next to TimeoutStopSec; PID_FILE, a setting once the CLI has it).
+ */
+const NOT_FROM_CONFIG: readonly string[] = ['ROUTING_SECRET', 'REDIS_URL', 'WORKER_URLS', 'WORKER_ID', 'WORKER_INDEX', 'DRAIN_SECONDS', 'PID_FILE'];
+const START_SETTINGS: readonly SettingEnv[] = SETTINGS.map((s) => s.env).filter((env) => !NOT_FROM_CONFIG.includes(env));
 
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9_.+/-]+$/;
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
