@@ -1,5 +1,5 @@
 // The docs are the user-facing truth: docs/reference.md documents every setting, error code and
-// admission code; README.md gives the run and test commands.
+// admission code; README.md, the front door (at most 300 lines), gives the run and test commands.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -32,4 +32,9 @@ test('the README gives the run and test commands that package.json and CI use', 
   assert.match(readme, /^npm test/m);
   const ci = readFileSync(join(PACKAGE_ROOT, '.ci', 'run'), 'utf8');
   assert.match(ci, /^npm test$/m);
+});
+
+test('the README stays a front door: at most 300 lines', () => {
+  const lines = readme.trimEnd().split('\n').length;
+  assert.ok(lines <= 300, `README.md has ${lines} lines; move the detail to docs/`);
 });
