@@ -103,3 +103,34 @@ test('a hung worker is taken out of routing, then killed and replaced', async ()
     await cluster.stop();
   }
 });
+
+test('--version, and --help on every command, exit 0', async () => {
+  const version = await runCli(['--version']);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  for (const command of ['start', 'front', 'worker', 'restart', 'nginx-config', 'k8s', 'systemd-unit']) {
+    const help = await runCli([command, '--help']);
+    assert.equal(help.code, 0, `${command} --help: ${help.stderr}`);
+    assert.match(help.stdout, new RegExp(`^Usage: sioroute (\\[)?${command}`), command);
+  }
+});
+
+test('k8s and systemd-unit print files for these settings; their options belong to them alone', async () => {
+  const k8s = await runCli(['k8s', '--public-host', 'rt.example.com', '--workers', '3']);
+  assert.equal(k8s.code, 0, k8s.stderr);
+  const { parseAllDocuments } = await import('yaml');
+  const docs = parseAllDocuments(k8s.stdout).map((d) => d.toJSON() as { kind: string; spec?: { replicas?: number } });
+  assert.equal(docs.find((d) => d.kind === 'StatefulSet')?.spec?.replicas, 3);
+  const missing = await runCli(['k8s']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^sioroute: missing option --public-host/);
+  const bad = await runCli(['k8s', '--public-host', 'rt.example.com', '--front-replicas', 'many']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^sioroute: invalid option --front-replicas=/);
+  const unit = await runCli(['systemd-unit', '--drain-seconds', '20']);
+  assert.equal(unit.code, 0, unit.stderr);
+  assert.match(unit.stdout, /^TimeoutStopSec=\d+/m);
+  const foreign = await runCli(['start', '--public-host', 'x']);
+  assert.equal(foreign.code, 2);
+  assert.match(foreign.stderr, /^sioroute: unknown option --public-host for start/);
+});

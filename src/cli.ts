@@ -4,10 +4,13 @@
 // this same file and become the front or a worker (src/commands/child.ts).
 import cluster from 'node:cluster';
 import { packageVersion, readCommandLine, EXIT_CONFIG, fail } from './commands/cli-support.js';
-import { COMMANDS, usage, type CommandName } from './commands/usage.js';
+import { COMMAND_OPTIONS, COMMANDS, usage, type CommandName } from './commands/usage.js';
+
+/** Every command's own options, read in one pass; each is refused for the other commands. */
+const EXTRA_OPTIONS = Object.fromEntries([...new Set(Object.values(COMMAND_OPTIONS).flat())].map((name) => [name, { type: 'string' as const }]));
 
 async function runCommand(args: readonly string[]): Promise<void> {
-  const raw = readCommandLine(args, { version: { type: 'boolean' }, listen: { type: 'string' } });
+  const raw = readCommandLine(args, { version: { type: 'boolean' }, ...EXTRA_OPTIONS });
   if (raw.extras.version) {
     process.stdout.write(`${packageVersion()}\n`);
     return;
@@ -25,7 +28,8 @@ async function runCommand(args: readonly string[]): Promise<void> {
     process.stdout.write(`${usage(raw.rest[0] === undefined ? undefined : command)}\n`);
     return;
   }
-  if (raw.extras.listen !== undefined && command !== 'nginx-config') fail(EXIT_CONFIG, `unknown option --listen for ${command} (see sioroute ${command} --help)`);
+  const foreign = Object.keys(EXTRA_OPTIONS).find((name) => raw.extras[name] !== undefined && !COMMAND_OPTIONS[command].includes(name));
+  if (foreign !== undefined) fail(EXIT_CONFIG, `unknown option --${foreign} for ${command} (see sioroute ${command} --help)`);
   switch (command) {
     case 'start':
       return (await import('./commands/start.js')).runStartCommand(raw);
@@ -37,6 +41,10 @@ async function runCommand(args: readonly string[]): Promise<void> {
       return (await import('./commands/restart.js')).runRestartCommand(raw);
     case 'nginx-config':
       return (await import('./commands/nginx-config.js')).runNginxConfigCommand(raw);
+    case 'k8s':
+      return (await import('./commands/deploy-files.js')).runKubernetesCommand(raw);
+    case 'systemd-unit':
+      return (await import('./commands/deploy-files.js')).runSystemdUnitCommand(raw);
   }
 }
 

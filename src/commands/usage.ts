@@ -2,7 +2,7 @@
 import { SETTINGS } from '../config/settings.js';
 import { DEFAULT_NGINX_LISTEN } from '../deploy/nginx-config.js';
 
-export const COMMANDS = ['start', 'front', 'worker', 'restart', 'nginx-config'] as const;
+export const COMMANDS = ['start', 'front', 'worker', 'restart', 'nginx-config', 'k8s', 'systemd-unit'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 const SUMMARY: Record<CommandName, string[]> = {
@@ -38,6 +38,27 @@ const SUMMARY: Record<CommandName, string[]> = {
     'Prints an nginx configuration for one public port: / to the front, /w/N/ to worker N (from HOST,',
     'PORT, WORKERS and WORKER_BASE_PORT). --listen is a port or address:port.',
   ],
+  k8s: [
+    'Usage: sioroute k8s --public-host <name> [--namespace sioroute] [--image sioroute:latest] [--front-replicas 2] [options]',
+    '',
+    'Prints Kubernetes manifests: workers as a StatefulSet (pod ordinal = worker index), fronts as a',
+    'Deployment, Redis, an Ingress with / to the fronts and /w/N/ to worker N, probes on /livez and',
+    '/readyz, and terminationGracePeriodSeconds from DRAIN_SECONDS. WORKERS is the worker count.',
+  ],
+  'systemd-unit': [
+    'Usage: sioroute systemd-unit [--exec-path /usr/local/bin/sioroute] [--user sioroute] [--environment-file /etc/sioroute/sioroute.env] [options]',
+    '',
+    'Prints a systemd unit for `sioroute start` with these settings: reload is a rolling restart',
+    '(SIGHUP), TimeoutStopSec covers DRAIN_SECONDS, the secret comes from the environment file.',
+  ],
+};
+
+/** The options each command takes besides the settings. */
+export const COMMAND_OPTIONS: Record<CommandName, readonly string[]> = {
+  start: [], front: [], worker: [], restart: [],
+  'nginx-config': ['listen'],
+  k8s: ['public-host', 'namespace', 'image', 'front-replicas'],
+  'systemd-unit': ['exec-path', 'user', 'environment-file'],
 };
 
 function settingRows(): string[] {
@@ -58,6 +79,8 @@ export function usage(command: CommandName | undefined): string {
         '  worker         one worker as a service of its own',
         '  restart        rolling restart of a running sioroute',
         '  nginx-config   print an nginx configuration for one public port',
+        '  k8s            print Kubernetes manifests for these settings',
+        '  systemd-unit   print a systemd unit for these settings',
         '',
         'Every setting is an environment variable and an option; options win. `sioroute <command> --help`',
         'tells about one command.',
