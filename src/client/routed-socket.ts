@@ -1,81 +1,20 @@
 // The client side of server-side routing: resolve a worker, connect to it directly, and on any
 // loss resolve again instead of letting socket.io reconnect to the same (maybe dead) address.
 // No DOM use here, so it runs in browsers (bundled) and in Node alike.
-import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import { DRAIN_EVENT, type ClientToServerEvents, type ServerToClientEvents, type WsEndpoint } from '../protocol/wire.js';
 import { AckQueue } from './ack-queue.js';
 import { resolveEndpoint, type FetchLike, type RoutedSocketError } from './resolve-endpoint.js';
+import { guarded, Listeners } from './listeners.js';
+import { retryDelayMs, withToken } from './retry-policy.js';
+import {
+  type AckValue, type EmitArgs, type EventsMap, type Handler, type Params,
+  type RoutedSocketEvents, type RoutedSocketInfo, type RoutedSocketOptions, type RoutedSocketState,
+} from './routed-socket-options.js';
 
-export type RoutedSocketState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
-
-export interface RoutedSocketInfo {
-  /** Worker of the live connection; null while not connected. */
-  workerId: string | null;
-  /** Engine.IO transport of the live connection (`polling`, `websocket`); null while not connected. */
-  transport: string | null;
-  /** Consecutive failed attempts since the last successful connect. */
-  failures: number;
-  /** Why the last attempt failed; null once connected. */
-  error: RoutedSocketError | null;
-}
-
-/** socket.io-client options passed through as given; the ones routing manages are left out. */
-export type PassThroughOptions = Omit<Partial<ManagerOptions & SocketOptions>, 'path' | 'auth' | 'reconnection' | 'forceNew' | 'autoConnect' | 'timeout'>;
-
-export interface RoutedSocketOptions {
-  /** Where to resolve a worker: the front's `/ws-endpoint` (absolute in Node). @default '/ws-endpoint' */
-  endpointUrl?: string;
-  /** Endpoint rendered into the page, used for the first attempt while its token is fresh. @default null */
-  initialEndpoint?: WsEndpoint | null;
-  /** Namespace to join on the worker. @default '/' */
-  namespace?: string;
-  /** The application's own auth, merged with the routing token (an object or socket.io's callback form). */
-  auth?: Record<string, unknown> | ((callback: (data: Record<string, unknown>) => void) => void);
-  /** Open the first connection at once; otherwise call `connect()`. @default true */
-  autoConnect?: boolean;
-  /** Any other socket.io-client option: `transports`, `query`, `extraHeaders`, `withCredentials`... */
-  socketOptions?: PassThroughOptions;
-  /** Engine.IO transports, e.g. `['polling']` (same as `socketOptions.transports`). */
-  transports?: string[];
-  /** Called on every change of state or info (an upgrade to websocket too). */
-  onStateChange?: (state: RoutedSocketState, info: RoutedSocketInfo) => void;
-  /** Wait for an ack before sending an `emitWithAck` again. @default 10_000 */
-  ackTimeoutMs?: number;
-  /** Sends of one `emitWithAck` after the first before its promise rejects. @default 5 */
-  maxResends?: number;
-  /** Give up on one connection attempt after this long. @default 10_000 */
-  connectTimeoutMs?: number;
-  /** Consecutive failed attempts before the state turns `failed` (it keeps retrying, slower). @default 8 */
-  failedAfter?: number;
-  /** @default globalThis.fetch */
-  fetch?: FetchLike;
-}
-
-/** Events the routed socket itself emits (not the server's). */
-export interface RoutedSocketEvents {
-  connect: () => void;
-  disconnect: (reason: string) => void;
-  connect_error: (error: RoutedSocketError) => void;
-  'sioroute:state': (state: RoutedSocketState, info: RoutedSocketInfo) => void;
-}
-const LIFECYCLE: ReadonlySet<string> = new Set(['connect', 'disconnect', 'connect_error', 'sioroute:state']);
-
-// An index signature of `any` is what lets plain interfaces (like the protocol's) satisfy it.
-type EventsMap = { [event: string]: any };
-type Handler = (...args: any[]) => void;
-// `Required` turns an optional ack (`ack?: ...`) into a plain last element, so both split alike.
-type Split<F> = F extends (...args: infer P) => unknown ? Required<P> : never;
-/** The arguments of an event, without its ack callback (any arguments for an untyped `(...args: any[])` event). */
-export type EmitArgs<F> = number extends Split<F>['length'] ? Split<F> : Split<F> extends [...infer A, unknown] ? A : never;
-/** What the server passes to the ack callback. */
-export type AckValue<F> = Split<F> extends [...unknown[], (value: infer V) => void] ? V : unknown;
-type Params<F> = F extends (...args: infer P) => unknown ? P : never;
+export type * from './routed-socket-options.js';
 
 const FRESH_TOKEN_MARGIN_MS = 5_000;
-const BACKOFF_BASE_MS = 250;
-const BACKOFF_MAX_MS = 5_000;
-const FAILED_RETRY_MIN_MS = 10_000;
-const FAILED_RETRY_SPREAD_MS = 5_000;
 /** The front takes at most this many ids in `avoid`. */
 const AVOID_MAX = 4;
 // Refusals that only mean "get a new token": the worker itself is fine, so it is not avoided.
@@ -84,7 +23,7 @@ const TOKEN_REFUSALS: ReadonlySet<string> = new Set(['TOKEN_MISSING', 'TOKEN_INV
 export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends EventsMap = ClientToServerEvents> {
   readonly #options: RoutedSocketOptions;
   readonly #fetch: FetchLike;
-  readonly #handlers = new Map<string, Set<Handler>>();
+  readonly #listeners = new Listeners();
   readonly #acks: AckQueue;
   #initialEndpoint: WsEndpoint | null;
   #socket: Socket | null = null;
@@ -144,24 +83,13 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
 
   /** Listen to a server event on every connection this client opens, or to a lifecycle event. */
   on<K extends keyof (L & RoutedSocketEvents) & string>(event: K, handler: (L & RoutedSocketEvents)[K]): this {
-    const h = handler as Handler;
-    let set = this.#handlers.get(event);
-    if (!set) this.#handlers.set(event, (set = new Set()));
-    if (!set.has(h)) {
-      set.add(h);
-      if (!LIFECYCLE.has(event)) this.#socket?.on(event as string, h);
-    }
+    this.#listeners.add(event, handler as Handler, (name, h) => this.#socket?.on(name, h));
     return this;
   }
 
   /** Remove one listener, or every listener of the event. */
   off<K extends keyof (L & RoutedSocketEvents) & string>(event: K, handler?: (L & RoutedSocketEvents)[K]): this {
-    const set = this.#handlers.get(event);
-    if (!set) return this;
-    for (const h of handler ? [handler as Handler] : [...set]) {
-      set.delete(h);
-      if (!LIFECYCLE.has(event)) this.#socket?.off(event as string, h);
-    }
+    this.#listeners.remove(event, handler as Handler | undefined, (name, h) => this.#socket?.off(name, h));
     return this;
   }
 
@@ -233,7 +161,7 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
     });
     this.#socket = socket;
     this.#endpoint = endpoint;
-    for (const [event, set] of this.#handlers) if (!LIFECYCLE.has(event)) for (const h of set) socket.on(event, h);
+    for (const [event, h] of this.#listeners.serverEvents()) socket.on(event, h);
 
     socket.io.engine.on('upgrade', (transport) => {
       // Before `connect` the name is read on connect instead.
@@ -313,11 +241,7 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
     this.#transport = null;
     const failedAfter = this.#options.failedAfter ?? 8;
     const failed = this.#failures >= failedAfter;
-    // Full jitter, so the clients of a dead worker do not all come back in the same instant.
-    const backoff = failed
-      ? FAILED_RETRY_MIN_MS + Math.random() * FAILED_RETRY_SPREAD_MS
-      : Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.#failures - 1));
-    this.#timer = setTimeout(() => void this.#tryConnect(), Math.max(backoff, retryAfterMs));
+    this.#timer = setTimeout(() => void this.#tryConnect(), retryDelayMs(this.#failures, failed, retryAfterMs, Math.random()));
     this.#setState(failed ? 'failed' : 'reconnecting');
     this.#fire('connect_error', error);
   }
@@ -328,27 +252,11 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
   }
 
   #notify(): void {
-    this.#guard(() => this.#options.onStateChange?.(this.#state, this.info));
+    guarded(() => this.#options.onStateChange?.(this.#state, this.info));
     this.#fire('sioroute:state', this.#state, this.info);
   }
 
   #fire(event: keyof RoutedSocketEvents, ...args: unknown[]): void {
-    for (const h of this.#handlers.get(event) ?? []) this.#guard(() => h(...args));
+    this.#listeners.fire(event, ...args);
   }
-
-  /** A throwing listener must not stall the connection life cycle; surface it asynchronously. */
-  #guard(run: () => void): void {
-    try {
-      run();
-    } catch (err) {
-      setTimeout(() => {
-        throw err;
-      });
-    }
-  }
-}
-
-function withToken(auth: RoutedSocketOptions['auth'], token: string): SocketOptions['auth'] {
-  if (typeof auth === 'function') return (callback) => auth((data) => callback({ ...data, token }));
-  return { ...auth, token };
 }

@@ -52,6 +52,10 @@ export interface Config {
   readonly singlePort: boolean;
   /** Peer addresses/CIDRs allowed to read /metrics of the front and the workers; empty means nobody. @default ['127.0.0.0/8', '::1'] */
   readonly metricsFrom: readonly string[];
+  /** A connection must send a complete request head within this many seconds (408, then closed). @default 10 */
+  readonly headersTimeoutSeconds: number;
+  /** Connections one client address may hold at once on the front and on each worker; 0: no limit. @default 1000 */
+  readonly maxConnectionsPerAddress: number;
 }
 
 export interface SettingSpec<K extends keyof Config = keyof Config> {
@@ -118,5 +122,11 @@ export const SETTINGS = [
   setting({
     key: 'metricsFrom', env: 'METRICS_FROM', flag: '--metrics-from', description: 'addresses/CIDRs allowed to read /metrics (none: nobody)',
     defaultText: '127.0.0.0/8,::1', defaultValue: () => ['127.0.0.0/8', '::1'], parse: parse.metricsFrom,
+  }),
+  setting({ key: 'headersTimeoutSeconds', env: 'HEADERS_TIMEOUT_SECONDS', flag: '--headers-timeout-seconds', description: 'a connection must send a complete request head within this many seconds (else 408, closed)', defaultText: '10', defaultValue: () => 10, parse: parse.integer(1, 300) }),
+  setting({
+    key: 'maxConnectionsPerAddress', env: 'MAX_CONNECTIONS_PER_ADDRESS', flag: '--max-connections-per-address',
+    description: 'connections one client address may hold at once on the front and on each worker (0: no limit); over it, closed unread',
+    defaultText: '1000', defaultValue: () => 1000, parse: parse.integer(0, 1_000_000),
   }),
 ] as const satisfies readonly SettingSpec[];

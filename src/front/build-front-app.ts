@@ -17,10 +17,12 @@ import { createProxyTrust } from './proxy-trust.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerProbeRoutes, registerStatusRoutes } from './status-routes.js';
 import { TimedLogController } from './timed-log-controller.js';
+import { guardConnections } from '../net/connection-guard.js';
 
 export type FrontConfig = Pick<
   Config,
-  'host' | 'trustProxy' | 'tokenTtlSeconds' | 'workerPublicUrl' | 'allowedOrigins' | 'ipv4Prefix' | 'ipv6Prefix' | 'rateLimitPerMinute' | 'metricsFrom'
+  | 'host' | 'trustProxy' | 'tokenTtlSeconds' | 'workerPublicUrl' | 'allowedOrigins' | 'ipv4Prefix' | 'ipv6Prefix' | 'rateLimitPerMinute' | 'metricsFrom'
+  | 'headersTimeoutSeconds' | 'maxConnectionsPerAddress'
 >;
 
 export interface FrontMetricsOptions {
@@ -41,7 +43,7 @@ export interface FrontOptions {
   readonly logger: Logger;
   /** Epoch milliseconds. @default Date.now */
   readonly now?: () => number;
-  /** How long a client may take to send its request line and headers, in ms. @default 10_000 */
+  /** How long a client may take to send its request line and headers, in ms. @default HEADERS_TIMEOUT_SECONDS */
   readonly headersTimeoutMs?: number;
   /** How long a client may take to send its whole request, body included, in ms (fastify's default is no limit). @default 30_000 */
   readonly requestTimeoutMs?: number;
@@ -63,7 +65,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
 export async function buildFrontApp(options: FrontOptions): Promise<FastifyInstance> {
   const { config, membership: source } = options;
   const now = options.now ?? Date.now;
-  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const headersTimeout = options.headersTimeoutMs ?? config.headersTimeoutSeconds * 1000;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
   const registry = options.metrics?.registry ?? new Registry();
   const metrics = createFrontMetrics(registry, source.membership);
@@ -114,5 +116,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
   registerProbeRoutes(app, source.membership);
   registerStatusRoutes(app, source.membership, metrics, now);
   registerMetricsRoute(app, { registry, scrape: options.metrics?.scrape ?? (() => registry.metrics()), metricsFrom: config.metricsFrom });
+  // Last, so that it sees every request first (fastify's own request listener is in place).
+  guardConnections(app.server, { headersTimeoutMs: headersTimeout, maxPerAddress: config.maxConnectionsPerAddress, timeoutResponse: rawErrorResponse('REQUEST_TIMEOUT'), logger: options.logger });
   return app;
 }

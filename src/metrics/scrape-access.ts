@@ -1,8 +1,9 @@
 // Who may read /metrics: the TCP peer address (never X-Forwarded-For, which the peer writes) checked
 // against METRICS_FROM. /metrics is on public ports and tells how busy each worker is.
+import { HTTP_ERRORS } from '../protocol/http-errors.js';
 import proxyAddr from '@fastify/proxy-addr';
 
-export const METRICS_FORBIDDEN_MESSAGE = 'this address may not read /metrics (see METRICS_FROM)';
+export const METRICS_FORBIDDEN_MESSAGE = HTTP_ERRORS.METRICS_FORBIDDEN.message;
 
 /**
  * A check of peer addresses against addresses, CIDRs and range names (as validated by the

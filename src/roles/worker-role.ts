@@ -59,6 +59,8 @@ export async function startWorkerRole(options: WorkerRoleOptions): Promise<Worke
     weight: config.workerWeight,
     metricsRegistry: options.metricsRegistry,
     metricsFrom: config.metricsFrom,
+    headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     ...(options.adapter ? { adapter: options.adapter } : {}),
     ...(options.registration ? { registration: options.registration } : {}),
     ...(options.handOff ? { handOff: options.handOff } : {}),

@@ -65,3 +65,16 @@ export class MetricsRelay {
     collection.done(collection.parts, [...collection.unreachable, ...collection.waiting.values()]);
   }
 }
+
+/** A worker process as a metrics source: asked over IPC while it is alive and connected. */
+export function relayChild(child: import('node:cluster').Worker, name: string, ask: (collectId: number) => void): RelayChild {
+  return {
+    key: child.id,
+    name,
+    ask: (collectId) => {
+      if (child.isDead() || !child.isConnected()) return false;
+      ask(collectId);
+      return true;
+    },
+  };
+}

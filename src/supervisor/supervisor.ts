@@ -10,11 +10,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
 import { isChildMessage, type ChildToSupervisor, type SupervisorToChild } from './ipc-messages.js';
 import { Membership } from '../registry/membership.js';
-import { listenFailure } from '../listen-failure.js';
-import { ConnectionRouter, type HandoffTarget } from '../single-port/connection-router.js';
-import { MetricsRelay, type RelayChild } from './metrics-relay.js';
+import { PublicPort } from '../single-port/public-port.js';
+import { MetricsRelay, relayChild, type RelayChild } from './metrics-relay.js';
 import { nextCrashCount, restartDelayMs } from './restart-backoff.js';
-import { CHILD_ENV } from './child-env.js';
+import { childEnv } from './child-env.js';
+import { heartbeatVerdicts } from './heartbeat-watch.js';
+import { restartWorkers } from './rolling-restart.js';
 
 export interface SupervisorOptions {
   readonly config: Config;
@@ -70,8 +71,7 @@ export class Supervisor {
   #retired = new Set<ClusterWorker>();
   #restarting: Promise<void> | undefined;
   /** Single-port mode: the public port and the hand-over of its connections. */
-  #router: ConnectionRouter | undefined;
-  #targets = new WeakMap<ClusterWorker, HandoffTarget>();
+  #publicPort: PublicPort | undefined;
   readonly #metricsRelay = new MetricsRelay();
   readonly #opts: Required<SupervisorOptions>;
 
@@ -92,7 +92,7 @@ export class Supervisor {
     cluster.on('message', (worker, message: unknown) => this.#onMessage(worker, message));
     cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
     // A worker whose IPC channel closed can take no connection, even before it exits.
-    cluster.on('disconnect', (worker) => this.#connectionsGone(worker));
+    cluster.on('disconnect', (worker) => this.#publicPort?.gone(worker));
     this.membership.onChange(() => this.#sendMembership());
 
     const failed = new Promise<never>((_, reject) => {
@@ -100,7 +100,8 @@ export class Supervisor {
     });
     try {
       if (this.#opts.config.singlePort) {
-        await this.#listenPublicPort();
+        this.#publicPort = new PublicPort({ config: this.#opts.config, membership: this.membership, logger: this.#opts.logger, processOf: (id) => this.#handoffProcess(id) });
+        this.#frontPort = await this.#publicPort.listen();
       } else {
         const front = this.#addSlot('front', 'front', 0);
         await Promise.race([this.#waitReady(front), failed]);
@@ -128,10 +129,7 @@ export class Supervisor {
   async stop(): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
-    if (this.#router) {
-      this.#router.close();
-      this.#opts.logger.info({ connections: this.#router.stats() }, 'public port closed');
-    }
+    this.#publicPort?.close();
     for (const timer of this.#timers) clearInterval(timer);
     this.#metricsRelay.stop();
     for (const slot of this.#slots.values()) clearTimeout(slot.respawnTimer);
@@ -146,50 +144,11 @@ export class Supervisor {
     this.#state = 'stopped';
   }
 
-  /** Single-port mode: listen on PORT before any worker starts; connections wait (bounded) until one is ready. */
-  async #listenPublicPort(): Promise<void> {
-    const { config, logger } = this.#opts;
-    const router = new ConnectionRouter({
-      host: config.host,
-      port: config.port,
-      keyOptions: config,
-      membership: this.membership,
-      targetOf: (workerId) => this.#handoffTarget(workerId),
-      logger: logger.child({ part: 'connection-router' }),
-    });
-    this.#router = router;
-    try {
-      this.#frontPort = await router.listen();
-    } catch (error) {
-      throw new Error(listenFailure('single-port mode', config.host, config.port, 'PORT', error));
-    }
-    logger.info({ port: this.#frontPort }, 'public port listening');
-  }
-
   /** The process of a worker that can take a connection now: ready, and its IPC channel open. */
-  #handoffTarget(workerId: string): HandoffTarget | undefined {
+  #handoffProcess(workerId: string): ClusterWorker | undefined {
     const slot = this.#slots.get(workerId);
     const child = slot?.process;
-    if (!slot?.ready || !child || child.isDead() || !child.isConnected()) return undefined;
-    let target = this.#targets.get(child);
-    if (!target) {
-      target = {
-        workerId,
-        send: (socket, done) => {
-          // keepOpen: on a failed send the socket is still the primary's, to route elsewhere; the
-          // router closes the primary's descriptor once the handle is written.
-          const message: SupervisorToChild = { sioroute: 1, type: 'connection' };
-          child.send(message, socket, { keepOpen: true }, (error) => done(error ?? null));
-        },
-      };
-      this.#targets.set(child, target);
-    }
-    return target;
-  }
-
-  #connectionsGone(child: ClusterWorker): void {
-    const target = this.#targets.get(child);
-    if (target) this.#router?.targetGone(target);
+    return slot?.ready && child && !child.isDead() && child.isConnected() ? child : undefined;
   }
 
   #addSlot(id: string, role: Role, index: number): Slot {
@@ -200,15 +159,7 @@ export class Supervisor {
   }
 
   #fork(slot: Slot): void {
-    const env: Record<string, string> = {
-      [CHILD_ENV.role]: slot.role,
-      [CHILD_ENV.index]: String(slot.index),
-      // The secret travels on its own (the child deletes it from its environment once read).
-      [CHILD_ENV.config]: JSON.stringify({ ...this.#opts.config, routingSecret: undefined }),
-      [CHILD_ENV.secret]: this.#opts.secret,
-    };
-    // A respawned front keeps the port it had, so open pages can still reach it.
-    if (this.#frontPort !== undefined) env[CHILD_ENV.frontPort] = String(this.#frontPort);
+    const env = childEnv(slot, this.#opts.config, this.#opts.secret, this.#frontPort);
     slot.ready = false;
     slot.forkedAt = Date.now();
     delete slot.fatalReason;
@@ -218,49 +169,26 @@ export class Supervisor {
   }
 
   #waitReady(slot: Slot): Promise<void> {
-    return slot.ready ? Promise.resolve() : new Promise((resolve) => this.#readyWaiters.set(slot.id, [...(this.#readyWaiters.get(slot.id) ?? []), resolve]));
+    return slot.ready ? Promise.resolve() : this.#waitNextReady(slot.id);
   }
 
-  /**
-   * Rolling restart of every worker, one at a time: drain it (its replacement starts as soon as it
-   * has released its port, before its clients are moved, and takes them back), wait until the old
-   * process has moved everyone and exited, then the next. Capacity never drops, and each client
-   * moves once.
-   */
+  /** Rolling restart of every worker, one at a time (see rolling-restart.ts). */
   rollingRestart(): Promise<void> {
-    this.#restarting ??= this.#restartAll().finally(() => {
+    this.#restarting ??= restartWorkers({
+      slots: () => [...this.#slots.values()].filter((s) => s.role === 'worker'),
+      running: () => this.#state === 'running',
+      nextReady: (slot) => this.#waitNextReady(slot.id),
+      drain: (child) => sendTo(child, { sioroute: 1, type: 'drain' }),
+      replaceTimeoutMs: this.#opts.replaceTimeoutMs,
+      logger: this.#opts.logger,
+    }).finally(() => {
       this.#restarting = undefined;
     });
     return this.#restarting;
   }
 
-  async #restartAll(): Promise<void> {
-    if (this.#state !== 'running') throw new Error(`cannot restart: the supervisor is ${this.#state}`);
-    this.#opts.logger.info('rolling restart');
-    for (const slot of [...this.#slots.values()].filter((s) => s.role === 'worker')) {
-      if (this.#state !== 'running') return;
-      const old = slot.process;
-      if (!old || old.isDead()) continue;
-      const replaced = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${slot.id} was not replaced within ${this.#opts.replaceTimeoutMs} ms`)), this.#opts.replaceTimeoutMs);
-        const check = () => {
-          if (slot.process !== old && slot.ready) {
-            clearTimeout(timer);
-            resolve();
-          } else {
-            this.#readyWaiters.set(slot.id, [...(this.#readyWaiters.get(slot.id) ?? []), check]);
-          }
-        };
-        this.#readyWaiters.set(slot.id, [...(this.#readyWaiters.get(slot.id) ?? []), check]);
-      });
-      const exited = new Promise<void>((resolve) => (old.isDead() ? resolve() : old.process.once('exit', () => resolve())));
-      sendTo(old, { sioroute: 1, type: 'drain' });
-      await replaced;
-      this.#opts.logger.info({ workerId: slot.id, pid: slot.process?.process.pid }, 'worker replaced');
-      // One drain at a time: the next worker's clients must not move onto a worker that is leaving.
-      await exited;
-    }
-    this.#opts.logger.info('rolling restart done');
+  #waitNextReady(id: string): Promise<void> {
+    return new Promise((resolve) => this.#readyWaiters.set(id, [...(this.#readyWaiters.get(id) ?? []), resolve]));
   }
 
   #onMessage(worker: ClusterWorker, message: unknown): void {
@@ -328,15 +256,7 @@ export class Supervisor {
 
   /** Worker processes to scrape: each ready slot's process, and drained ones still finishing. */
   #metricsSources(): RelayChild[] {
-    const source = (child: ClusterWorker, name: string): RelayChild => ({
-      key: child.id,
-      name,
-      ask: (collectId) => {
-        if (child.isDead() || !child.isConnected()) return false;
-        sendTo(child, { sioroute: 1, type: 'metrics-collect', collectId });
-        return true;
-      },
-    });
+    const source = (child: ClusterWorker, name: string) => relayChild(child, name, (collectId) => sendTo(child, { sioroute: 1, type: 'metrics-collect', collectId }));
     const sources: RelayChild[] = [];
     for (const slot of this.#slots.values()) {
       if (slot.role === 'worker' && slot.ready && slot.process) sources.push(source(slot.process, slot.id));
@@ -372,7 +292,7 @@ export class Supervisor {
   }
 
   #onExit(worker: ClusterWorker, code: number | null, signal: string | null): void {
-    this.#connectionsGone(worker);
+    this.#publicPort?.gone(worker);
     const slot = this.#byProcess.get(worker.id);
     if (!slot) return;
     this.#byProcess.delete(worker.id);
@@ -394,17 +314,13 @@ export class Supervisor {
   }
 
   #checkHeartbeats(): void {
-    const now = Date.now();
-    for (const worker of this.membership.list()) {
-      const silentFor = now - worker.lastSeenAt;
-      if (worker.state === 'ready' && silentFor > this.#opts.heartbeatTimeoutMs) {
-        this.#opts.logger.warn({ workerId: worker.id, silentForMs: silentFor }, 'worker missed heartbeats; out of routing');
+    for (const { action, worker, silentForMs } of heartbeatVerdicts(this.membership.list(), Date.now(), this.#opts)) {
+      if (action === 'unhealthy') {
+        this.#opts.logger.warn({ workerId: worker.id, silentForMs }, 'worker missed heartbeats; out of routing');
         this.membership.upsert({ ...worker, state: 'unhealthy' });
-      }
-      if (worker.state === 'unhealthy' && silentFor > this.#opts.hangKillMs) {
-        const slot = this.#slots.get(worker.id);
-        this.#opts.logger.error({ workerId: worker.id, silentForMs: silentFor }, 'worker hangs; killing it');
-        slot?.process?.process.kill('SIGKILL');
+      } else {
+        this.#opts.logger.error({ workerId: worker.id, silentForMs }, 'worker hangs; killing it');
+        this.#slots.get(worker.id)?.process?.process.kill('SIGKILL');
       }
     }
   }

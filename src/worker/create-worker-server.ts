@@ -11,6 +11,8 @@ import { attachWorker, type DrainHooks, type WorkerHandle } from './attach-worke
 import type { RegisterHandlers, WorkerContext } from './worker-context.js';
 import type { WorkerRegistration } from './worker-registration.js';
 import { sendError } from './worker-routes.js';
+import { guardConnections } from '../net/connection-guard.js';
+import { rawErrorResponse } from '../net/raw-error-response.js';
 
 export interface WorkerServerOptions {
   readonly workerId: string;
@@ -38,6 +40,10 @@ export interface WorkerServerOptions {
   readonly publicUrl?: string;
   /** @default 1 */
   readonly weight?: number;
+  /** A connection must send a complete request head within this long, in ms. @default 10_000 */
+  readonly headersTimeoutMs?: number;
+  /** Connections one client address may hold at once; 0: no limit. @default 1000 */
+  readonly maxConnectionsPerAddress?: number;
   /** Where the worker's metrics live (GET /metrics serves it). @default a new registry */
   readonly metricsRegistry?: Registry;
   /** Peer addresses/CIDRs (and range names) that may read GET /metrics. @default ['127.0.0.0/8', '::1'] */
@@ -77,7 +83,8 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     else sendError(res, 404, 'NOT_FOUND', 'not found');
   });
   // Slow or idle sockets must not pile up on a public port.
-  http.headersTimeout = 10_000;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  http.headersTimeout = headersTimeoutMs;
   http.requestTimeout = 30_000;
   if (handOff) http.on('clientError', handOff.clientErrorHandler);
 
@@ -106,6 +113,9 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     logger,
     ...(options.now ? { now: options.now } : {}),
   });
+
+  // Last, so that it sees every request first (socket.io's and attachWorker's listeners are in place).
+  guardConnections(http, { headersTimeoutMs, maxPerAddress: options.maxConnectionsPerAddress ?? 1000, timeoutResponse: rawErrorResponse('REQUEST_TIMEOUT'), logger });
 
   let boundPort = options.port;
   const context: WorkerContext = {
