@@ -400,10 +400,12 @@ describe('a front with short timeouts, against slow clients', () => {
       assertError('half-open', answer, 'REQUEST_TIMEOUT');
       assert.equal(answer.closed, true);
     }
+    // Its headers arrived, so the requestTimeout (not the headersTimeout) ends it: Node reports that
+    // as a clientError, and the front's handler answers 408 REQUEST_TIMEOUT before closing, as it
+    // does for the half-open ones.
     const body = await slowBody;
+    assertError('slow body', body, 'REQUEST_TIMEOUT');
     assert.equal(body.closed, true, 'the slow body is cut off');
-    assert.ok(body.status === 408 || body.status === 0, `slow body answered ${body.status}`);
-    if (body.status === 408) assertError('slow body', body, 'REQUEST_TIMEOUT');
     assert.ok(Date.now() - started < 5000, `dropped within ${Date.now() - started} ms`);
     assert.equal((await httpGet(`${front.url}/ws-endpoint`, { localAddress: '127.0.7.201' })).status, 200);
   });

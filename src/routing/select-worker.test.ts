@@ -97,11 +97,19 @@ test('changing one weight moves keys only to or from that worker', () => {
   const keys = distinctKeys(20_000, ipv4From(10));
   const before = createRoutingTable(workerIds(4));
   const after = createRoutingTable([{ id: 'w0' }, { id: 'w1', weight: 2 }, { id: 'w2' }, { id: 'w3' }]);
+  let moved = 0;
   for (const key of keys) {
     const a = before.select(key);
     const b = after.select(key);
-    if (a !== b) assert.equal(b, 'w1');
+    if (a !== b) {
+      assert.equal(b, 'w1', 'a key moved between two workers whose weight did not change');
+      moved++;
+    }
   }
+  // w1's share goes from 1/4 to 2/5: 3/20 of the keys move to it, and only those.
+  const share = moved / keys.length;
+  assert.ok(moved > 0, 'raising a weight moved no key');
+  assert.ok(Math.abs(share - (2 / 5 - 1 / 4)) < 0.01, `moved share ${share}, expected ${2 / 5 - 1 / 4}`);
 });
 
 test('avoid skips a worker for one answer, consistently with the table without it', () => {

@@ -1,6 +1,6 @@
 // The demo application every worker runs unless HANDLERS names another module.
 // It is also the reference for writing one: export `register(io, context)`.
-import type { Server } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import { CHAT_TEXT_MAX, type ClientToServerEvents, type ServerToClientEvents } from '../protocol/wire.js';
 import type { WorkerContext } from './worker-context.js';
 
@@ -9,6 +9,9 @@ interface ClassicEvents {
 }
 interface ClassicServerEvents {
   's:message': (reply: { port: number; workerId: string; data: unknown }) => void;
+}
+interface ClassicRootServerEvents {
+  's:message': (reply: string) => void;
 }
 
 export function register(io: Server<ClientToServerEvents, ServerToClientEvents>, context: WorkerContext): void {
@@ -30,9 +33,14 @@ export function register(io: Server<ClientToServerEvents, ServerToClientEvents>,
       io.emit('chat:message', { from: `${context.workerId}/${socket.id.slice(0, 4)}`, text, at: Date.now() });
       reply({ ok: true });
     });
+    // The classic demo of cluster examples, on the default namespace: `s:message` with '/: ' and the port.
+    const classicRoot = socket as unknown as Socket<ClassicEvents, ClassicRootServerEvents>;
+    classicRoot.on('b:message', () => {
+      classicRoot.emit('s:message', `/: ${context.port}`);
+    });
   });
 
-  // The classic demo of cluster examples: `b:message` answered by `s:message` with the worker's port.
+  // The same demo on `/ws`: `b:message` answered by `s:message` with the worker's port.
   const classic = io.of('/ws') as unknown as Server<ClassicEvents, ClassicServerEvents>;
   classic.on('connection', (socket) => {
     socket.on('b:message', (data) => {
