@@ -17,6 +17,9 @@ export type * from './routed-socket-options.js';
 const FRESH_TOKEN_MARGIN_MS = 5_000;
 /** The front takes at most this many ids in `avoid`. */
 const AVOID_MAX = 4;
+/** Disconnects of a connection that was fine: the network, not the worker, may be at fault. */
+const BLIP_CONNECT_TIMEOUT_MS = 3_000;
+const BLIPS: ReadonlySet<string> = new Set(['transport close', 'transport error', 'ping timeout']);
 // Refusals that only mean "get a new token": the worker itself is fine, so it is not avoided.
 const TOKEN_REFUSALS: ReadonlySet<string> = new Set(['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED']);
 
@@ -61,6 +64,10 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
   /** Whether the live connection recovered its session (socket.io connection state recovery). */
   get recovered(): boolean {
     return this.#socket?.recovered ?? false;
+  }
+  /** The live socket.io-client Socket, for what this class does not wrap; null between connections. */
+  get socket(): Socket | null {
+    return this.#socket;
   }
   get currentWorkerId(): string | null {
     return this.#workerId;
@@ -186,6 +193,7 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
     // A draining worker says so before it lets the client go: that is a move, not a failure. Move at
     // once: behind a proxy, a polling client's next request may already reach the slot's replacement.
     let draining = false;
+    let blipped = false;
     socket.on(DRAIN_EVENT, () => {
       draining = true;
       this.#rehome(socket, 'worker draining');
@@ -199,8 +207,20 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
     socket.on('disconnect', (reason) => {
       if (reason === 'io client disconnect') return;
       if (draining || reason === 'io server disconnect') this.#rehome(socket, reason);
-      else this.#lost(socket, { code: 'DISCONNECTED', message: reason }, true);
+      else if (BLIPS.has(reason) && !blipped && endpoint.expiresAt - Date.now() > FRESH_TOKEN_MARGIN_MS) {
+        // A blip: the worker may well be up. Try it once more with the same socket, so that
+        // socket.io can take the session up again (its id, rooms and missed broadcasts).
+        blipped = true;
+        this.#workerId = null;
+        this.#transport = null;
+        this.#setState('reconnecting');
+        this.#fire('disconnect', reason);
+        // Briefly: a worker that hangs must not hold its clients back from another one for long.
+        socket.io.timeout(Math.min(BLIP_CONNECT_TIMEOUT_MS, this.#options.connectTimeoutMs ?? 10_000));
+        socket.connect();
+      } else this.#lost(socket, { code: 'DISCONNECTED', message: reason }, true);
     });
+    socket.on('connect', () => (blipped = false));
   }
 
   /**

@@ -3,6 +3,7 @@
 // `drain` (rolling restart) or a `shutdown`; SIGTERM to one worker drains it alone.
 import { Socket } from 'node:net';
 import { createAdapter } from '@socket.io/cluster-adapter';
+import { createRecoveringClusterAdapter } from '../worker/recovering-cluster-adapter.js';
 import { Registry } from 'prom-client';
 import type { Config } from '../config/settings.js';
 import { clientErrorHandler } from '../front/build-front-app.js';
@@ -75,7 +76,8 @@ async function runWorker(setup: ChildSetup): Promise<{ close: () => Promise<void
     portSetting: config.workerBasePort === 0 ? 'WORKER_BASE_PORT=0' : `WORKER_BASE_PORT=${config.workerBasePort} + ${index}`,
     frontPort: setup.frontPort,
     registration: supervisedRegistration({ channel }),
-    adapter: createAdapter(),
+    // Broadcasts cross the workers over IPC; blips on the same worker recover their sessions.
+    adapter: config.recoverySeconds > 0 ? createRecoveringClusterAdapter(config.recoverySeconds * 1000) : createAdapter(),
     metricsRegistry: registry,
     ...(front ? { handOff: { frontRequests: front.handle, clientErrorHandler } } : {}),
   });

@@ -56,6 +56,8 @@ export interface Config {
   readonly headersTimeoutSeconds: number;
   /** Connections one client address may hold at once on the front and on each worker; 0: no limit. @default 1000 */
   readonly maxConnectionsPerAddress: number;
+  /** A client whose connection blipped may take up its session (rooms, missed broadcasts) within this many seconds; 0: off. @default 120 */
+  readonly recoverySeconds: number;
 }
 
 export interface SettingSpec<K extends keyof Config = keyof Config> {
@@ -128,5 +130,10 @@ export const SETTINGS = [
     key: 'maxConnectionsPerAddress', env: 'MAX_CONNECTIONS_PER_ADDRESS', flag: '--max-connections-per-address',
     description: 'connections one client address may hold at once on the front and on each worker (0: no limit); over it, closed unread',
     defaultText: '1000', defaultValue: () => 1000, parse: parse.integer(0, 1_000_000),
+  }),
+  setting({
+    key: 'recoverySeconds', env: 'RECOVERY_SECONDS', flag: '--recovery-seconds',
+    description: 'a client whose connection blipped takes up its session (rooms, missed broadcasts) on the same worker within this many seconds (0: off)',
+    defaultText: '120', defaultValue: () => 120, parse: parse.integer(0, 86_400),
   }),
 ] as const satisfies readonly SettingSpec[];

@@ -60,6 +60,7 @@ export async function startWorkerRole(options: WorkerRoleOptions): Promise<Worke
     metricsRegistry: options.metricsRegistry,
     metricsFrom: config.metricsFrom,
     headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+    recoveryMs: config.recoverySeconds * 1000,
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     ...(options.adapter ? { adapter: options.adapter } : {}),
     ...(options.registration ? { registration: options.registration } : {}),

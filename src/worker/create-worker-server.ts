@@ -28,6 +28,11 @@ export interface WorkerServerOptions {
   readonly register: RegisterHandlers;
   /** Epoch milliseconds. @default Date.now */
   readonly now?: () => number;
+  /**
+   * A client whose connection blipped takes up its session on this worker within this long
+   * (socket.io's connection state recovery; the adapter must keep sessions). 0: off. @default 0
+   */
+  readonly recoveryMs?: number;
   /** e.g. the cluster adapter; socket.io's in-memory adapter when absent. */
   readonly adapter?: ServerOptions['adapter'];
   /** Largest message a client may send, in bytes. @default 100_000 */
@@ -95,6 +100,8 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     // A connection not admitted to a namespace within this long is closed (a refused client's
     // transport would otherwise linger 45 s).
     connectTimeout: 10_000,
+    // Admission runs again for a recovered session: its token must still be valid for this worker.
+    ...(options.recoveryMs ? { connectionStateRecovery: { maxDisconnectionDuration: options.recoveryMs, skipMiddlewares: false } } : {}),
     ...(options.adapter ? { adapter: options.adapter } : {}),
   });
   const handle = attachWorker(io, {
