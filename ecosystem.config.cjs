@@ -30,6 +30,10 @@ module.exports = {
       exec_mode: 'fork',
       instances: 1,
       env: { ...membership },
+      // The front says `ready` once it listens; pm2 waits for it (listen_timeout) before it counts
+      // the start as done, and a reload does not move on before.
+      wait_ready: true,
+      listen_timeout: 15_000,
       kill_timeout: 5000,
     },
     {
@@ -40,8 +44,13 @@ module.exports = {
       instances: workers,
       // pm2 gives each instance NODE_APP_INSTANCE = 0, 1, ...: the worker's index and port offset.
       env: { WORKER_BASE_PORT: String(basePort) },
+      // A worker says `ready` once it listens and has joined routing.
+      wait_ready: true,
+      listen_timeout: 15_000,
       // SIGINT drains the worker (clients move over DRAIN_SECONDS); give it that long before SIGKILL.
       kill_timeout: (drainSeconds + 5) * 1000,
+      // Replace one instance at a time: `pm2 reload sioroute-worker --parallel 1` (pm2's default
+      // runs two actions at once for more than two instances, which would drain two workers together).
     },
   ],
 };

@@ -60,7 +60,7 @@ async function runFront(setup: ChildSetup): Promise<() => Promise<void>> {
   return () => front.close();
 }
 
-async function runWorker(setup: ChildSetup): Promise<{ close: () => Promise<void>; drain: () => Promise<void> }> {
+async function runWorker(setup: ChildSetup): Promise<{ close: () => Promise<void>; drain: (keepPort: boolean) => Promise<void> }> {
   const { config, channel, index } = setup;
   const id = `w${index}`;
   const registry = new Registry();
@@ -100,8 +100,8 @@ async function runWorker(setup: ChildSetup): Promise<{ close: () => Promise<void
       await worker.close();
       await front?.close();
     },
-    drain: async () => {
-      await worker.drain(config.drainSeconds * 1000);
+    drain: async (keepPort) => {
+      await worker.drain(config.drainSeconds * 1000, { keepPort });
       await front?.close();
     },
   };
@@ -111,20 +111,26 @@ export async function runChild(): Promise<void> {
   const setup = readSetup();
   const role = process.env[CHILD_ENV.role];
   let stopWith: () => Promise<void> = async () => {};
-  let drainWith: (() => Promise<void>) | undefined;
+  let drainWith: ((keepPort: boolean) => Promise<void>) | undefined;
+  let keepPort = false;
   let how: 'drain' | 'close' = 'close';
   const stop = gracefulStop({
     logger: setup.logger,
     delayMs: setup.config.drainSeconds * 1000 + CLOSE_BOUND_MS,
-    // Ctrl-C reaches the whole process group: the supervisor orders the stop, children wait for it.
-    skip: ['SIGINT', 'SIGHUP'],
-    stop: async ({ signal }) => {
-      // SIGTERM to one worker is a graceful restart of that worker: drain, and the supervisor replaces it.
-      await (signal === 'SIGTERM' || how === 'drain' ? (drainWith ?? stopWith) : stopWith)();
+    // The supervisor orders every stop: Ctrl-C, systemd and `timeout` signal the whole group, and a
+    // child that acted on its own would race the supervisor's stop (and be replaced).
+    skip: ['SIGINT', 'SIGHUP', 'SIGTERM'],
+    stop: async () => {
+      await (how === 'drain' && drainWith ? drainWith(keepPort) : stopWith());
     },
   });
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
+  process.on('SIGTERM', () => {
+    // Alone, it is a restart of this child; the supervisor tells which (see Supervisor#signalled).
+    if (process.connected) setup.channel.send({ sioroute: 1, type: 'signalled', signal: 'SIGTERM' });
+    else stop.close();
+  });
   let asked: 'drain' | 'close' | undefined;
   setup.channel.onMessage((message) => {
     if (message.type !== 'drain' && message.type !== 'shutdown') return;
@@ -132,6 +138,7 @@ export async function runChild(): Promise<void> {
     // A shutdown may cut a drain short; nothing else runs twice.
     if (asked === 'close' || asked === wanted) return;
     asked = how = wanted;
+    keepPort = message.type === 'drain' && message.keepPort === true;
     stop.close();
   });
   try {

@@ -7,6 +7,7 @@ import { redisMembership, staticMembership } from '../registry/membership-source
 import { startFrontRole } from '../roles/front-role.js';
 import { EXIT_FAILURE, fail, loadConfigOrExit, loopbackFor, refuseExtraArguments, type RawCommandLine } from './cli-support.js';
 import { gracefulStop } from './graceful-stop.js';
+import { tellProcessManager } from './ready-signal.js';
 
 const CLOSE_BOUND_MS = 4000;
 
@@ -29,4 +30,5 @@ export async function runFrontCommand(raw: RawCommandLine): Promise<void> {
   gracefulStop({ logger, delayMs: CLOSE_BOUND_MS, stop: () => front.close() });
   const frontUrl = `http://${loopbackFor(config.host)}:${front.port}`;
   logger.info({ frontUrl, frontPort: front.port, workers: membership.membership.list().map((w) => w.id) }, `sioroute front ready: open ${frontUrl}/`);
+  tellProcessManager();
 }

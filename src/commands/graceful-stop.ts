@@ -9,6 +9,8 @@ export interface GracefulStopOptions {
   readonly delayMs: number;
   /** Signals this process handles otherwise (SIGHUP: rolling restart; SIGINT in a child: the supervisor decides). */
   readonly skip?: readonly closeWithGrace.AllEvents[];
+  /** Runs on a second signal, before the process exits at once. */
+  readonly onSecondSignal?: () => void;
   readonly stop: (reason: { signal?: string; err?: Error; manual?: boolean }) => Promise<void>;
 }
 
@@ -24,7 +26,10 @@ export function gracefulStop(options: GracefulStopOptions): GracefulStop {
       delay: options.delayMs,
       skip: [...(options.skip ?? [])],
       logger: { error: (message: string) => logger.error(message) },
-      onSecondSignal: (signal: string) => logger.warn({ signal }, 'second signal: stopping at once'),
+      onSecondSignal: (signal: string) => {
+        logger.warn({ signal }, 'second signal: stopping at once');
+        options.onSecondSignal?.();
+      },
       onTimeout: (delay: number) => logger.warn({ delayMs: delay }, 'stop took too long: exiting'),
     },
     async ({ signal, err, manual }) => {

@@ -1,8 +1,7 @@
 // `sioroute restart`: SIGHUP to the running supervisor, then follow /status.json until every
 // worker is replaced and every old process has moved its clients and exited.
-import { readFileSync } from 'node:fs';
-import { EXIT_FAILURE, fail, loadConfigOrExit, loopbackFor, refuseExtraArguments, type RawCommandLine } from './cli-support.js';
-import { pidFilePath } from './pid-file.js';
+import { EXIT_CONFIG, EXIT_FAILURE, fail, loadConfigOrExit, loopbackFor, refuseExtraArguments, type RawCommandLine } from './cli-support.js';
+import { checkPidFile, pidFilePath } from './pid-file.js';
 
 interface StatusList {
   list: { id: string; pid: number; state: string }[];
@@ -22,13 +21,10 @@ function isAlive(pid: number): boolean {
 export async function runRestartCommand(raw: RawCommandLine): Promise<void> {
   refuseExtraArguments(raw, 'restart');
   const config = loadConfigOrExit(raw);
-  const pidFile = pidFilePath(config.port);
-  let pid: number;
-  try {
-    pid = Number(readFileSync(pidFile, 'utf8').trim());
-  } catch {
-    fail(EXIT_FAILURE, `no running sioroute found for PORT=${config.port} (no ${pidFile})`);
-  }
+  const pidFile = pidFilePath(config.pidFile, config.port);
+  const check = checkPidFile(pidFile);
+  if (!check.ok) fail(EXIT_CONFIG, check.problem);
+  const { pid } = check;
   const statusUrl = `http://${loopbackFor(config.host)}:${config.port}/status.json`;
   const status = async (): Promise<StatusList> => (await (await fetch(statusUrl, { signal: AbortSignal.timeout(5000) })).json()) as StatusList;
   const before = await status().catch((error: unknown) => fail(EXIT_FAILURE, `cannot read ${statusUrl}: ${(error as Error).message}`));

@@ -10,8 +10,8 @@ import { EXIT_FAILURE, fail, loadConfigOrExit, refuseExtraArguments, type RawCom
 import { gracefulStop } from './graceful-stop.js';
 import { pidFilePath } from './pid-file.js';
 
-/** Children still running this long after a stop are killed, and the supervisor exits. */
-const STOP_BOUND_MS = 10_000;
+/** Past the drain, how long a stop may take before the supervisor exits anyway. */
+const STOP_MARGIN_MS = 8_000;
 
 export async function runStartCommand(raw: RawCommandLine): Promise<void> {
   refuseExtraArguments(raw, 'start');
@@ -23,12 +23,14 @@ export async function runStartCommand(raw: RawCommandLine): Promise<void> {
   const secret = config.routingSecret ?? randomBytes(32).toString('base64url');
   const supervisor = new Supervisor({ config, secret, logger, exec: CLI_PATH });
 
+  // A stop is a drain; a second signal kills every child and exits at once.
   gracefulStop({
     logger,
-    delayMs: STOP_BOUND_MS,
+    delayMs: config.drainSeconds * 1000 + STOP_MARGIN_MS,
     skip: ['SIGHUP'],
+    onSecondSignal: () => supervisor.killAll(),
     stop: async () => {
-      await supervisor.stop();
+      await supervisor.stop({ drain: true });
       logger.info('stopped');
     },
   });
@@ -39,7 +41,7 @@ export async function runStartCommand(raw: RawCommandLine): Promise<void> {
 
   try {
     const info = await supervisor.start();
-    const pidFile = pidFilePath(info.frontPort);
+    const pidFile = pidFilePath(config.pidFile, info.frontPort);
     writeFileSync(pidFile, `${process.pid}\n`);
     process.on('exit', () => rmSync(pidFile, { force: true }));
     logger.info({ frontUrl: info.frontUrl, frontPort: info.frontPort, workers: info.workers }, `sioroute ready: open ${info.frontUrl}/`);

@@ -11,6 +11,7 @@ import { startWorkerRole } from '../roles/worker-role.js';
 import { redisRegistration } from '../worker/worker-registration.js';
 import { EXIT_CONFIG, EXIT_FAILURE, fail, loadConfigOrExit, refuseExtraArguments, type RawCommandLine } from './cli-support.js';
 import { gracefulStop } from './graceful-stop.js';
+import { tellProcessManager } from './ready-signal.js';
 
 const CLOSE_BOUND_MS = 4000;
 
@@ -56,4 +57,5 @@ export async function runWorkerCommand(raw: RawCommandLine): Promise<void> {
   });
   const record = worker.handle.record();
   logger.info({ workerId: id, index, port: record?.port, publicUrl: record?.publicUrl, weight: config.workerWeight }, 'sioroute worker ready');
+  tellProcessManager();
 }

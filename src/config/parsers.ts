@@ -130,3 +130,10 @@ export function weight(raw: string): number {
   if (!/^[0-9]+(\.[0-9]+)?$/.test(raw.trim()) || !(value > 0) || value > 1000) throw new ParseProblem('expected a number greater than 0 and at most 1000, e.g. 1 or 2.5');
   return value;
 }
+
+/** A file path: no control characters, not empty. */
+export function path(raw: string): string {
+  const value = raw.trim();
+  if (value === '' || /[\u0000-\u001f]/.test(value)) throw new ParseProblem('expected a file path');
+  return value;
+}

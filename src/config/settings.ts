@@ -52,6 +52,10 @@ export interface Config {
   readonly singlePort: boolean;
   /** Peer addresses/CIDRs allowed to read /metrics of the front and the workers; empty means nobody. @default ['127.0.0.0/8', '::1'] */
   readonly metricsFrom: readonly string[];
+  /** Peer addresses/CIDRs allowed to read /status and /status.json of the front; empty means nobody. @default ['127.0.0.0/8', '::1'] */
+  readonly statusFrom: readonly string[];
+  /** Where `sioroute start` writes its pid for `sioroute restart`. @default '{temp dir}/sioroute-{PORT}.pid' */
+  readonly pidFile: string | undefined;
   /** A connection must send a complete request head within this many seconds (408, then closed). @default 10 */
   readonly headersTimeoutSeconds: number;
   /** Connections one client address may hold at once on the front and on each worker; 0: no limit. @default 1000 */
@@ -124,6 +128,14 @@ export const SETTINGS = [
   setting({
     key: 'metricsFrom', env: 'METRICS_FROM', flag: '--metrics-from', description: 'addresses/CIDRs allowed to read /metrics (none: nobody)',
     defaultText: '127.0.0.0/8,::1', defaultValue: () => ['127.0.0.0/8', '::1'], parse: parse.metricsFrom,
+  }),
+  setting({
+    key: 'statusFrom', env: 'STATUS_FROM', flag: '--status-from', description: 'addresses/CIDRs allowed to read /status and /status.json (none: nobody)',
+    defaultText: '127.0.0.0/8,::1', defaultValue: () => ['127.0.0.0/8', '::1'], parse: parse.metricsFrom,
+  }),
+  setting({
+    key: 'pidFile', env: 'PID_FILE', flag: '--pid-file', description: '`sioroute start` writes its pid there; `sioroute restart` reads it (and checks it is a live sioroute)',
+    defaultText: '{temp dir}/sioroute-{PORT}.pid', defaultValue: () => undefined, parse: parse.path,
   }),
   setting({ key: 'headersTimeoutSeconds', env: 'HEADERS_TIMEOUT_SECONDS', flag: '--headers-timeout-seconds', description: 'a connection must send a complete request head within this many seconds (else 408, closed)', defaultText: '10', defaultValue: () => 10, parse: parse.integer(1, 300) }),
   setting({

@@ -11,7 +11,9 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { clientAddress, connectClient, httpGet, type DemoSocket } from '../testing/clients.js';
 import { freePortRun } from '../testing/free-ports.js';
 import { startRedis, type RunningRedis } from '../testing/redis-server.js';
-import { waitFor } from '../testing/wait-for.js';
+import { keepTalking } from '../testing/keep-talking.js';
+import { RehomingClient } from '../testing/rehoming-client.js';
+import { waitFor, waitUntil } from '../testing/wait-for.js';
 
 const run = promisify(execFile);
 
@@ -71,14 +73,41 @@ describe('pm2 with ecosystem.config.cjs', () => {
     }
   });
 
-  test('pm2 restart drains each worker (SIGINT): it leaves routing, comes back with the same id and port', async () => {
+  test('pm2 reload replaces one worker at a time, each draining (SIGINT) and signalling ready; clients echo throughout and lose no acknowledged emit', async () => {
     const before = (await httpGet(`${frontUrl}/status.json`)).json<StatusJson>().list;
-    await pm2('restart', 'sioroute-worker');
-    const after = await waitFor('both workers replaced and ready', async () => {
-      const list = (await httpGet(`${frontUrl}/status.json`)).json<StatusJson>().list;
-      const replaced = before.every((old) => list.some((w) => w.id === old.id && w.port === old.port && w.pid !== old.pid && w.state === 'ready'));
-      return replaced ? list : undefined;
-    });
-    assert.equal(after.length, 2);
+    const clients: RehomingClient[] = [];
+    for (let i = 0; i < 12; i++) clients.push(new RehomingClient(frontUrl, clientAddress(860 + i), i % 3 === 0 ? ['polling'] : ['websocket']));
+    await Promise.all(clients.map((c) => c.start()));
+    const talk = keepTalking(clients);
+    // While it runs, the front must never be without a ready worker: one instance at a time.
+    let lowest = 2;
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const list = await httpGet(`${frontUrl}/status.json`).then((r) => r.json<StatusJson>().list, () => undefined);
+        if (list) lowest = Math.min(lowest, list.filter((w) => w.state === 'ready').length);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      await pm2('reload', 'sioroute-worker', '--parallel', '1');
+      const after = await waitFor('both workers replaced and ready', async () => {
+        const list = (await httpGet(`${frontUrl}/status.json`)).json<StatusJson>().list;
+        const replaced = before.every((old) => list.some((w) => w.id === old.id && w.port === old.port && w.pid !== old.pid && w.state === 'ready'));
+        return replaced ? list : undefined;
+      });
+      assert.equal(after.length, 2);
+      await waitUntil('every client connected', () => clients.every((c) => c.connected));
+    } finally {
+      watching = false;
+      await watch;
+      await talk.stop();
+      for (const c of clients) c.close();
+    }
+    assert.ok(lowest >= 1, 'a ready worker at every moment of the reload');
+    assert.equal(talk.counts.failed, 0, 'no emit failed');
+    assert.equal(talk.counts.acked, talk.counts.sent, `every emit acknowledged (${talk.counts.acked} of ${talk.counts.sent})`);
+    assert.ok(talk.counts.sent > clients.length * 5, `clients kept talking (${talk.counts.sent} emits)`);
+    assert.ok(clients.some((c) => c.stats.drained > 0), 'clients were moved by drains');
   });
 });

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Config } from '../config/settings.js';
-import { createFrontMetrics } from '../metrics/front-metrics.js';
+import { createFrontMetrics, REFUSAL_CODES, type RefusalCode } from '../metrics/front-metrics.js';
 import type { MembershipSource } from '../registry/membership-source.js';
 import { registerDemoPage } from './demo-page.js';
 import { errorBody, FrontError, rawErrorResponse, type FrontErrorCode } from './errors.js';
@@ -22,7 +22,7 @@ import { guardConnections } from '../net/connection-guard.js';
 export type FrontConfig = Pick<
   Config,
   | 'host' | 'trustProxy' | 'tokenTtlSeconds' | 'workerPublicUrl' | 'allowedOrigins' | 'ipv4Prefix' | 'ipv6Prefix' | 'rateLimitPerMinute' | 'metricsFrom'
-  | 'headersTimeoutSeconds' | 'maxConnectionsPerAddress'
+  | 'headersTimeoutSeconds' | 'maxConnectionsPerAddress' | 'statusFrom'
 >;
 
 export interface FrontMetricsOptions {
@@ -66,7 +66,7 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
   const { config, membership: source } = options;
   const now = options.now ?? Date.now;
   const headersTimeout = options.headersTimeoutMs ?? config.headersTimeoutSeconds * 1000;
-  const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout + 1000);
   const registry = options.metrics?.registry ?? new Registry();
   const metrics = createFrontMetrics(registry, source.membership);
   const app = Fastify({
@@ -79,12 +79,16 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     routerOptions: { maxParamLength: 100 },
     // Slow or idle sockets must not pile up: Node checks these limits every connectionsCheckingInterval.
     requestTimeout,
-    http: { headersTimeout, connectionsCheckingInterval: Math.min(1_000, headersTimeout) },
+    // Node's own check is the backstop: the guard's timer per socket (below) acts first.
+    http: { headersTimeout: headersTimeout + 1000, connectionsCheckingInterval: Math.min(1_000, headersTimeout) },
     clientErrorHandler,
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
-    if (error instanceof FrontError) return reply.code(error.statusCode).send(errorBody(error.code, error.message));
+    if (error instanceof FrontError) {
+      refused(error.code);
+      return reply.code(error.statusCode).send(errorBody(error.code, error.message));
+    }
     if (error.statusCode === 429) return reply.code(429).send(errorBody('RATE_LIMITED'));
     if (error.statusCode === 413) return reply.code(413).send(errorBody('PAYLOAD_TOO_LARGE'));
     if (error.validation) return reply.code(400).send(errorBody('BAD_REQUEST', error.message));
@@ -96,7 +100,10 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody('NOT_FOUND')));
 
-  await registerLoadGuard(app, options.loadGuard);
+  const refused = (code: string) => {
+    if ((REFUSAL_CODES as readonly string[]).includes(code)) metrics.refused(code as RefusalCode);
+  };
+  await registerLoadGuard(app, { ...options.loadGuard, onOverloaded: () => metrics.refused('OVERLOADED') });
   registerSecurityHeaders(app, source, () => app.sioroute.core);
   // The app's own trustProxy (above) gives request.ip/hostname/protocol; the plug-in uses them.
   await app.register(sioroute, {
@@ -110,11 +117,12 @@ export async function buildFrontApp(options: FrontOptions): Promise<FastifyInsta
     rateLimitPerMinute: config.rateLimitPerMinute,
     fallbackHost: config.host,
     onAnswer: (workerId) => metrics.routingAnswer(workerId),
+    onRefused: refused,
     now,
   });
   await registerDemoPage(app);
   registerProbeRoutes(app, source.membership);
-  registerStatusRoutes(app, source.membership, metrics, now);
+  registerStatusRoutes(app, source.membership, metrics, { now, statusFrom: config.statusFrom });
   registerMetricsRoute(app, { registry, scrape: options.metrics?.scrape ?? (() => registry.metrics()), metricsFrom: config.metricsFrom });
   // Last, so that it sees every request first (fastify's own request listener is in place).
   guardConnections(app.server, { headersTimeoutMs: headersTimeout, maxPerAddress: config.maxConnectionsPerAddress, timeoutResponse: rawErrorResponse('REQUEST_TIMEOUT'), logger: options.logger });

@@ -72,8 +72,14 @@ async function siorouteFastify(app: FastifyInstance, options: SiorouteFastifyOpt
   // Encapsulated: the route's CORS and error answers must not change the rest of the app.
   await app.register(async (scope) => {
     scope.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
-      if (error instanceof FrontError) return reply.code(error.statusCode).send(errorBody(error.code, error.message));
-      if (error.validation) return reply.code(400).send(errorBody('BAD_REQUEST', error.message));
+      if (error instanceof FrontError) {
+        core.options.onRefused?.(error.code);
+        return reply.code(error.statusCode).send(errorBody(error.code, error.message));
+      }
+      if (error.validation) {
+        core.options.onRefused?.('BAD_REQUEST');
+        return reply.code(400).send(errorBody('BAD_REQUEST', error.message));
+      }
       if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
         return reply.code(error.statusCode).send({ ...errorBody('BAD_REQUEST', error.message), statusCode: error.statusCode });
       }

@@ -14,6 +14,8 @@ export interface LoadGuardOptions {
   readonly sampleIntervalMs?: number;
   /** Seconds the client is asked to wait. @default 2 */
   readonly retryAfterSeconds?: number;
+  /** Told of every request turned away. */
+  readonly onOverloaded?: () => void;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function registerLoadGuard(app: FastifyInstance, options: LoadGuard
     eventLoopUtilizationMode: 'interval',
     pressureHandler: (request, reply, type, value) => {
       request.log.warn({ type, value }, 'front under pressure; turning a request away');
+      options.onOverloaded?.();
       void reply.code(503).header('retry-after', String(retryAfter)).header('cache-control', 'no-store').send(errorBody('OVERLOADED'));
     },
   });

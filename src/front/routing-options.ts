@@ -32,12 +32,14 @@ export interface RoutingOptions {
   readonly fallbackHost?: string;
   /** Told of every answer's worker, e.g. to count answers. */
   readonly onAnswer?: (workerId: string) => void;
+  /** Told of every request to `<prefix>/ws-endpoint` turned away, by code (RATE_LIMITED, NO_HEALTHY_WORKER...). */
+  readonly onRefused?: (code: string) => void;
   /** Epoch milliseconds. @default Date.now */
   readonly now?: () => number;
 }
 
-export type CheckedRoutingOptions = Required<Omit<RoutingOptions, 'trustProxy' | 'fallbackHost' | 'onAnswer'>> &
-  Pick<RoutingOptions, 'trustProxy' | 'fallbackHost' | 'onAnswer'>;
+export type CheckedRoutingOptions = Required<Omit<RoutingOptions, 'trustProxy' | 'fallbackHost' | 'onAnswer' | 'onRefused'>> &
+  Pick<RoutingOptions, 'trustProxy' | 'fallbackHost' | 'onAnswer' | 'onRefused'>;
 
 export class SiorouteOptionError extends TypeError {
   override readonly name = 'SiorouteOptionError';
@@ -91,7 +93,7 @@ export function checkRoutingOptions(owner: string, options: RoutingOptions): Che
   const template = options.workerPublicUrl ?? DEFAULT_WORKER_PUBLIC_URL;
   const templateProblem = typeof template === 'string' ? checkWorkerUrlTemplate(template) : 'expected a string';
   if (templateProblem) throw optionError(owner, 'workerPublicUrl', template, templateProblem);
-  for (const name of ['onAnswer', 'now'] as const) {
+  for (const name of ['onAnswer', 'onRefused', 'now'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw optionError(owner, name, options[name], 'expected a function');
   }
   return {
@@ -107,6 +109,7 @@ export function checkRoutingOptions(owner: string, options: RoutingOptions): Che
     rateLimitPerMinute: integerIn(owner, 'rateLimitPerMinute', options.rateLimitPerMinute, 1, 1_000_000, 300),
     ...(options.fallbackHost === undefined ? {} : { fallbackHost: options.fallbackHost }),
     ...(options.onAnswer === undefined ? {} : { onAnswer: options.onAnswer }),
+    ...(options.onRefused === undefined ? {} : { onRefused: options.onRefused }),
     now: options.now ?? Date.now,
   };
 }

@@ -1,6 +1,8 @@
 // What the front tells people and platforms about the cluster: the /status page and its JSON,
 // and the probes (/healthz, /livez, /readyz).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createScrapeAccess } from '../metrics/scrape-access.js';
+import { FrontError } from './errors.js';
 import type { FrontMetrics } from '../metrics/front-metrics.js';
 import type { Membership } from '../registry/membership.js';
 import { chartLayout, STATE_COLOURS } from '../client/status-chart.js';
@@ -28,13 +30,16 @@ export function registerProbeRoutes(app: FastifyInstance, membership: Membership
   });
 }
 
-export function registerStatusRoutes(app: FastifyInstance, membership: Membership, metrics: FrontMetrics, now: () => number): void {
-  const currentStatus = async () => statusOf(membership.list(), now(), await metrics.answersByWorker());
-  app.get('/status.json', async (_request, reply) => {
+export function registerStatusRoutes(app: FastifyInstance, membership: Membership, metrics: FrontMetrics, options: { now: () => number; statusFrom: readonly string[] }): void {
+  const currentStatus = async () => statusOf(membership.list(), options.now(), await metrics.answersByWorker());
+  const allowed = createScrapeAccess(options.statusFrom);
+  // Pids, ports and client counts: for the peers listed in STATUS_FROM (the TCP peer, never X-Forwarded-For).
+  const guard = { onRequest: (request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) => done(allowed(request.socket.remoteAddress) ? undefined : new FrontError('STATUS_FORBIDDEN')) };
+  app.get('/status.json', guard, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     return currentStatus();
   });
-  app.get('/status', async (_request, reply) => {
+  app.get('/status', guard, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     const status = await currentStatus();
     return reply.viewAsync('status.eta', { status, chart: chartLayout(status.list), colours: STATE_COLOURS });

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { WORKER_STATES, type Membership } from '../registry/membership.js';
 import { MEMBERSHIP_CHANGES, membershipChanges } from './membership-changes.js';
+import { buildInfo } from './build-info.js';
 
 /** Upper bounds in seconds: an answer takes well under a millisecond unless the front is loaded. */
 export const WS_ENDPOINT_BUCKETS = [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -19,7 +20,13 @@ export interface FrontMetrics {
   wsEndpointAnswered(seconds: number): void;
   /** Routing answers so far, by worker id. */
   answersByWorker(): Promise<Map<string, number>>;
+  /** A request to the page or /ws-endpoint was turned away with this code. */
+  refused(code: RefusalCode): void;
 }
+
+/** The outcomes an operator watches: too many requests, an overloaded front, nobody to route to. */
+export const REFUSAL_CODES = ['RATE_LIMITED', 'OVERLOADED', 'NO_HEALTHY_WORKER', 'BAD_REQUEST', 'BAD_CLIENT_ADDRESS'] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
 export function createFrontMetrics(registry: Registry, membership: Membership): FrontMetrics {
   const registers = [registry];
@@ -58,6 +65,14 @@ export function createFrontMetrics(registry: Registry, membership: Membership): 
     registers,
   });
   for (const change of MEMBERSHIP_CHANGES) changes.inc({ change }, 0);
+  const refusals = new Counter({
+    name: 'sioroute_front_refusals_total',
+    help: 'Requests the front turned away, by code (RATE_LIMITED 429, OVERLOADED 503, NO_HEALTHY_WORKER 503, ...)',
+    labelNames: ['code'],
+    registers,
+  });
+  for (const code of REFUSAL_CODES) refusals.inc({ code }, 0);
+  buildInfo(registry);
   new Gauge({
     name: 'sioroute_workers',
     help: 'Workers known to the front, by state',
@@ -93,6 +108,9 @@ export function createFrontMetrics(registry: Registry, membership: Membership): 
     wsEndpointAnswered(seconds) {
       if (pendingDurationCount === DURATION_BATCH) flushDurations();
       pendingDurations[pendingDurationCount++] = seconds;
+    },
+    refused(code) {
+      refusals.inc({ code });
     },
     async answersByWorker() {
       const { values } = await answers.get();

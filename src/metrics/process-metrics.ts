@@ -2,6 +2,7 @@
 // registry, labelled with the process's role (and worker id), so the aggregate of the embedded
 // cluster keeps one series per process instead of adding the front's memory to a worker's.
 import { collectDefaultMetrics, type Registry } from 'prom-client';
+import { buildInfo } from './build-info.js';
 
 export interface ProcessLabels {
   readonly role: 'front' | 'worker';
@@ -11,4 +12,5 @@ export interface ProcessLabels {
 
 export function collectProcessMetrics(registry: Registry, labels: ProcessLabels): void {
   collectDefaultMetrics({ register: registry, labels: { ...labels } });
+  buildInfo(registry);
 }

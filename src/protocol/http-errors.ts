@@ -7,6 +7,7 @@ export const HTTP_ERRORS = {
   BAD_REQUEST: { statusCode: 400, message: 'the request is malformed' },
   BAD_CLIENT_ADDRESS: { statusCode: 400, message: 'the client address is not an IP address' },
   METRICS_FORBIDDEN: { statusCode: 403, message: 'this address may not read /metrics (see METRICS_FROM)' },
+  STATUS_FORBIDDEN: { statusCode: 403, message: 'this address may not read /status (see STATUS_FROM)' },
   NOT_FOUND: { statusCode: 404, message: 'not found' },
   REQUEST_TIMEOUT: { statusCode: 408, message: 'the request was not received in time' },
   PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'the request body is too large' },

@@ -1,6 +1,9 @@
 // Graceful drain and rolling restart of the real cluster, with clients that keep talking.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { clientAddress, httpGet } from '../testing/clients.js';
 import { runCli, startCluster, type RunningCluster } from '../testing/cluster-process.js';
 import { RehomingClient } from '../testing/rehoming-client.js';
@@ -76,9 +79,29 @@ describe('drain and rolling restart', () => {
     assert.equal(lost, 0, 'every move was a drain');
   });
 
-  test('restart without a running sioroute fails with the reason', async () => {
+  test('restart without a running sioroute, or with a pid file of another or no process, refuses with one line and signals nothing', async () => {
     const result = await runCli(['restart', '--port', '1']);
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /no running sioroute found for PORT=1/);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^sioroute: no running sioroute found: no pid file .*sioroute-1\.pid\n$/);
+    const dir = mkdtempSync(join(tmpdir(), 'sioroute-pid-'));
+    try {
+      // This test process is alive and is not sioroute: it must not get a SIGHUP.
+      let hangups = 0;
+      const onHup = () => hangups++;
+      process.on('SIGHUP', onHup);
+      writeFileSync(join(dir, 'other.pid'), `${process.pid}\n`);
+      const other = await runCli(['restart', '--pid-file', join(dir, 'other.pid')]);
+      assert.equal(other.code, 2);
+      assert.match(other.stderr, new RegExp(`^sioroute: the pid file .*other\\.pid names process ${process.pid}, which is not sioroute`));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      process.off('SIGHUP', onHup);
+      assert.equal(hangups, 0);
+      writeFileSync(join(dir, 'stale.pid'), '4194303\n');
+      const stale = await runCli(['restart', '--pid-file', join(dir, 'stale.pid')]);
+      assert.equal(stale.code, 2);
+      assert.match(stale.stderr, /^sioroute: stale pid file .*stale\.pid: no process 4194303 is running/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,8 @@ export type ChildToSupervisor =
   | { sioroute: 1; type: 'worker-leaving'; id: string }
   /** The worker is draining and has released its port: start the replacement. */
   | { sioroute: 1; type: 'worker-draining'; id: string }
+  /** The child got SIGTERM: alone, it is restarted; as part of a signal to the whole group, the supervisor's stop goes on. */
+  | { sioroute: 1; type: 'signalled'; signal: string }
   /** A start that cannot succeed (port taken, handlers module missing): the reason, for the user. */
   | { sioroute: 1; type: 'fatal'; reason: string }
   /** The front is scraped: collect every worker's metrics and answer with metrics-answer. */
@@ -21,7 +23,7 @@ export type ChildToSupervisor =
 export type SupervisorToChild =
   | { sioroute: 1; type: 'membership'; workers: WorkerInfo[] }
   /** Drain (rolling restart): move the clients away, then exit; the supervisor starts a replacement. */
-  | { sioroute: 1; type: 'drain' }
+  | { sioroute: 1; type: 'drain'; keepPort?: boolean }
   | { sioroute: 1; type: 'shutdown' }
   /** Single-port mode: the client connection travels as the message's handle; serve it. */
   | { sioroute: 1; type: 'connection' }
@@ -30,7 +32,7 @@ export type SupervisorToChild =
   /** To the front: the workers' metrics that arrived in time, and who did not answer. */
   | { sioroute: 1; type: 'metrics-answer'; requestId: number; parts: MetricsJson[]; unanswered: string[] };
 
-const CHILD_TYPES = new Set(['worker-ready', 'front-ready', 'heartbeat', 'worker-leaving', 'worker-draining', 'fatal', 'metrics-request', 'metrics-part']);
+const CHILD_TYPES = new Set(['worker-ready', 'front-ready', 'heartbeat', 'worker-leaving', 'worker-draining', 'signalled', 'fatal', 'metrics-request', 'metrics-part']);
 const SUPERVISOR_TYPES = new Set(['membership', 'drain', 'shutdown', 'connection', 'metrics-collect', 'metrics-answer']);
 
 function isTagged(message: unknown, types: Set<string>): boolean {

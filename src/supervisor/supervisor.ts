@@ -11,6 +11,7 @@ import type { Config } from '../config/settings.js';
 import { isChildMessage, type ChildToSupervisor, type SupervisorToChild } from './ipc-messages.js';
 import { Membership } from '../registry/membership.js';
 import { PublicPort } from '../single-port/public-port.js';
+import { LifecycleMetrics } from './lifecycle-metrics.js';
 import { MetricsRelay, relayChild, type RelayChild } from './metrics-relay.js';
 import { nextCrashCount, restartDelayMs } from './restart-backoff.js';
 import { childEnv } from './child-env.js';
@@ -57,6 +58,10 @@ const HEARTBEAT_CHECK_MS = 250;
 // A drained process still running this long after its drain should have ended is killed.
 const DRAIN_GRACE_MS = 10_000;
 const SNAPSHOT_EVERY_MS = 1000;
+/** A drained worker still running this long after DRAIN_SECONDS is killed (its flush, its close). */
+const STOP_MARGIN_MS = 4000;
+/** A child that got a stop signal waits this long for the supervisor's own: a signal sent to the whole group reaches both. */
+const GROUP_SIGNAL_WINDOW_MS = 300;
 
 export class Supervisor {
   readonly membership = new Membership();
@@ -70,9 +75,11 @@ export class Supervisor {
   /** Drained processes still finishing, no longer in any slot. */
   #retired = new Set<ClusterWorker>();
   #restarting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
   /** Single-port mode: the public port and the hand-over of its connections. */
   #publicPort: PublicPort | undefined;
   readonly #metricsRelay = new MetricsRelay();
+  readonly #lifecycle = new LifecycleMetrics();
   readonly #opts: Required<SupervisorOptions>;
 
   constructor(options: SupervisorOptions) {
@@ -125,23 +132,56 @@ export class Supervisor {
     };
   }
 
-  /** Ask every child to close, wait for them (bounded), kill what remains. */
-  async stop(): Promise<void> {
-    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+  /**
+   * Stop. With `drain` (a SIGTERM or SIGINT): nothing new is spawned, the front answers
+   * /ws-endpoint with 503 and Retry-After (every worker leaves routing), every worker moves its
+   * clients spread over DRAIN_SECONDS and exits, then the front; all within DRAIN_SECONDS + 5 s.
+   * Without: every child is asked to close at once, and killed after shutdownTimeoutMs.
+   */
+  stop(options: { drain?: boolean } = {}): Promise<void> {
+    this.#stopping ??= this.#stop(options.drain ?? false).finally(() => {
+      this.#state = 'stopped';
+    });
+    return this.#stopping;
+  }
+
+  /** A second signal: every child is killed now. */
+  killAll(): void {
+    for (const child of this.#children()) if (!child.isDead()) child.process.kill('SIGKILL');
+  }
+
+  async #stop(drain: boolean): Promise<void> {
     this.#state = 'stopping';
-    this.#publicPort?.close();
     for (const timer of this.#timers) clearInterval(timer);
     this.#metricsRelay.stop();
     for (const slot of this.#slots.values()) clearTimeout(slot.respawnTimer);
-    const alive = [...this.#slots.values()].flatMap((slot) => (slot.process ? [slot.process] : [])).concat([...this.#retired]).filter((child) => !child.isDead());
-    const exits = alive.map((child) => new Promise<void>((resolve) => child.process.once('exit', () => resolve())));
-    for (const child of alive) sendTo(child, { sioroute: 1, type: 'shutdown' });
+    if (drain) {
+      const drainMs = this.#opts.config.drainSeconds * 1000;
+      // Out of routing first: the front (or every worker's front, single-port) answers 503 from now.
+      for (const worker of this.membership.list()) this.membership.upsert({ ...worker, state: 'draining' });
+      const workers = this.#children().filter((child) => this.#byProcess.get(child.id)?.role !== 'front');
+      this.#opts.logger.info({ workers: workers.length, drainMs }, 'stopping: draining every worker');
+      // Nothing will replace them: they keep their ports (and answer /readyz with 503) until they exit.
+      await this.#ended(workers, { sioroute: 1, type: 'drain', keepPort: true }, drainMs + STOP_MARGIN_MS);
+    }
+    this.#publicPort?.close();
+    await this.#ended(this.#children(), { sioroute: 1, type: 'shutdown' }, this.#opts.shutdownTimeoutMs);
+  }
+
+  /** Every live child process, drained ones still finishing included. */
+  #children(): ClusterWorker[] {
+    return [...this.#slots.values()].flatMap((slot) => (slot.process ? [slot.process] : [])).concat([...this.#retired]).filter((child) => !child.isDead());
+  }
+
+  /** Send each child the message and wait for it to exit; kill what is left after `boundMs`. */
+  async #ended(children: readonly ClusterWorker[], message: SupervisorToChild, boundMs: number): Promise<void> {
+    const exits = children.map((child) => new Promise<void>((resolve) => (child.isDead() ? resolve() : child.process.once('exit', () => resolve()))));
+    for (const child of children) sendTo(child, message);
     const deadline = setTimeout(() => {
-      for (const child of alive) if (!child.isDead()) child.process.kill('SIGKILL');
-    }, this.#opts.shutdownTimeoutMs);
+      for (const child of children) if (!child.isDead()) child.process.kill('SIGKILL');
+    }, boundMs);
     await Promise.all(exits);
     clearTimeout(deadline);
-    this.#state = 'stopped';
   }
 
   /** The process of a worker that can take a connection now: ready, and its IPC channel open. */
@@ -153,6 +193,7 @@ export class Supervisor {
 
   #addSlot(id: string, role: Role, index: number): Slot {
     const slot: Slot = { id, role, index, forkedAt: 0, ready: false, crashCount: 0 };
+    this.#lifecycle.known(id);
     this.#slots.set(id, slot);
     this.#fork(slot);
     return slot;
@@ -241,17 +282,34 @@ export class Supervisor {
       case 'fatal':
         slot.fatalReason = message.reason;
         break;
+      case 'signalled':
+        this.#signalled(slot, message.signal);
+        break;
       case 'metrics-request': {
         const front = slot.process;
         // The front asks; in single-port mode the workers serve the front's routes and ask instead.
         if (!front || (slot.role !== 'front' && !this.#opts.config.singlePort)) break;
         const { requestId } = message;
-        this.#metricsRelay.collect(this.#metricsSources(), (parts, unanswered) =>
-          sendTo(front, { sioroute: 1, type: 'metrics-answer', requestId, parts, unanswered }),
-        );
+        this.#metricsRelay.collect(this.#metricsSources(), (parts, unanswered) => {
+          void this.#lifecycle.json().then((own) => sendTo(front, { sioroute: 1, type: 'metrics-answer', requestId, parts: [...parts, own], unanswered }));
+        });
         break;
       }
     }
+  }
+
+  /**
+   * A child got SIGTERM. Sent to it alone, it is a restart of that child (a worker drains and is
+   * replaced, the front closes and is respawned). Sent to the whole group (Ctrl-C, systemd,
+   * `timeout`), the supervisor got it too: its stop drains everyone, and nothing is replaced.
+   */
+  #signalled(slot: Slot, signal: string): void {
+    const child = slot.process;
+    setTimeout(() => {
+      if (this.#state !== 'running' || !child || slot.process !== child) return;
+      this.#opts.logger.info({ id: slot.id, signal }, `${slot.id} was signalled alone: restarting it`);
+      sendTo(child, { sioroute: 1, type: slot.role === 'worker' ? 'drain' : 'shutdown' });
+    }, GROUP_SIGNAL_WINDOW_MS).unref();
   }
 
   /** Worker processes to scrape: each ready slot's process, and drained ones still finishing. */
@@ -288,6 +346,7 @@ export class Supervisor {
       this.#retired.delete(old);
     });
     this.#opts.logger.info({ workerId: slot.id, pid: old.process.pid }, 'worker draining; starting its replacement');
+    this.#lifecycle.drained(slot.id);
     this.#fork(slot);
   }
 
@@ -308,8 +367,11 @@ export class Supervisor {
     slot.crashCount = nextCrashCount(slot.crashCount, Date.now() - slot.forkedAt);
     const delay = restartDelayMs(slot.crashCount);
     this.#opts.logger.warn({ id: slot.id, exit: how, reason: slot.fatalReason, respawnInMs: delay }, 'process exited; respawning');
+    this.#lifecycle.crashed(slot.id);
     slot.respawnTimer = setTimeout(() => {
-      if (this.#state === 'running') this.#fork(slot);
+      if (this.#state !== 'running') return;
+      this.#lifecycle.respawned(slot.id);
+      this.#fork(slot);
     }, delay);
   }
 

@@ -18,8 +18,9 @@ export interface CliProcess {
 }
 
 /** `script`: the CLI to run, e.g. an installed package's bin. @default this checkout's */
-export function spawnCli(args: readonly string[], env: Record<string, string | undefined>, script = CLI_PATH): CliProcess {
-  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `detached`: in a process group of its own, which `process.kill(-pid, signal)` signals whole. */
+export function spawnCli(args: readonly string[], env: Record<string, string | undefined>, script = CLI_PATH, options: { detached?: boolean } = {}): CliProcess {
+  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
   const lines: string[] = [];
   const watchers = new Set<(entry: LogEntry) => void>();
   const onData = (chunk: Buffer) => {

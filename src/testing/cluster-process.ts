@@ -24,15 +24,18 @@ export interface StartOptions {
   readonly env?: Record<string, string>;
   readonly args?: readonly string[];
   readonly timeoutMs?: number;
+  /** In a process group of its own, as a shell's job or a systemd service is. @default false */
+  readonly detached?: boolean;
 }
 
 const READY_LEVELS = new Set(['info', 'debug', 'trace']);
 
 export async function startCluster(options: StartOptions = {}): Promise<RunningCluster> {
-  const env = { ...process.env, PORT: '0', WORKER_BASE_PORT: '0', WORKERS: '2', LOG_LEVEL: 'info', ...options.env };
+  // A stop drains over DRAIN_SECONDS: a short one keeps the tests short.
+  const env = { ...process.env, PORT: '0', WORKER_BASE_PORT: '0', WORKERS: '2', LOG_LEVEL: 'info', DRAIN_SECONDS: '1', ...options.env };
   // The ready information comes from info-level log lines.
   if (!READY_LEVELS.has(env.LOG_LEVEL)) throw new Error(`startCluster needs LOG_LEVEL info, debug or trace, not ${env.LOG_LEVEL}`);
-  const cli = spawnCli(['start', ...(options.args ?? [])], env);
+  const cli = spawnCli(['start', ...(options.args ?? [])], env, undefined, { detached: options.detached ?? false });
   const { process: child, lines, waitForLog } = cli;
 
   const timeoutMs = options.timeoutMs ?? 20_000;

@@ -25,6 +25,12 @@ export interface DrainHooks {
   readonly onLeaving?: () => void;
   /** The port is released: a replacement may listen on it. */
   readonly onPortReleased?: () => void;
+  /**
+   * Keep listening until closed (a stop: no replacement will want the port, and /readyz answers
+   * 503 meanwhile). By default the port is released once the polling clients have their notice,
+   * so that a replacement can listen on it during the rest of the drain. @default false
+   */
+  readonly keepPort?: boolean;
 }
 
 export interface WorkerHandle {
@@ -169,6 +175,7 @@ export function attachWorker(io: Server, options: AttachWorkerOptions): WorkerHa
           releasePort: () => {
             // net.Server#close: stop listening (freeing the port) and let requests in progress
             // finish. A server that never listened (single-port hand-over) has no port to free.
+            if (hooks.keepPort) return;
             if (http?.listening) NetServer.prototype.close.call(http);
             keepAlive = false;
             http?.closeIdleConnections();

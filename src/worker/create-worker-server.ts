@@ -89,7 +89,8 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
   });
   // Slow or idle sockets must not pile up on a public port.
   const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
-  http.headersTimeout = headersTimeoutMs;
+  // Node's own check is the backstop: the guard's timer per socket (below) acts first.
+  http.headersTimeout = headersTimeoutMs + 1000;
   http.requestTimeout = 30_000;
   if (handOff) http.on('clientError', handOff.clientErrorHandler);
 

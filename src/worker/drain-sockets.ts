@@ -26,7 +26,9 @@ function routedSockets(io: Server, exempt: ReadonlySet<string>): Socket[] {
 
 function letGo(socket: Socket, workerId: string): void {
   if (!socket.connected) return;
-  socket.emit(DRAIN_EVENT, { workerId });
+  // Local, so that it is written now, before the disconnect: with connection state recovery on,
+  // socket.io sends a plain socket.emit through the adapter, which may publish it first (Redis).
+  socket.nsp.local.to(socket.id).emit(DRAIN_EVENT, { workerId });
   socket.disconnect(true);
 }
 

@@ -4,7 +4,7 @@
 // and goes into this worker's SessionLog; a client that comes back here within the limit gets its
 // session, its rooms and what it missed. A client that moves to another worker starts afresh.
 import { NodeClusterAdapter } from '@socket.io/cluster-adapter';
-import { MessageType, type BroadcastOptions, type ClusterMessage, type PrivateSessionId, type Session } from 'socket.io-adapter';
+import { Adapter, MessageType, type BroadcastOptions, type ClusterMessage, type PrivateSessionId, type Session } from 'socket.io-adapter';
 import { SessionLog } from './session-log.js';
 
 const EVENT = 2;
@@ -32,6 +32,18 @@ export class RecoveringClusterAdapter extends NodeClusterAdapter {
   }
 
   override async broadcast(packet: { type: number; id?: number; data: unknown[] }, opts: BroadcastOptions): Promise<void> {
+    // With recovery on, socket.io sends every socket.emit through the adapter, to the socket's own
+    // room. That socket is here: deliver it now (in order with what follows, a disconnect too), and
+    // tell no other worker. The cluster adapter would publish it to all of them first.
+    const [only, more] = opts.rooms;
+    if (only !== undefined && more === undefined && !opts.flags?.local && this.nsp.sockets.has(only)) {
+      if (recoverable(packet, opts.flags?.volatile)) {
+        packet.data.push(this.#log.nextOffset());
+        this.#record(packet.data, opts.rooms, opts.except ?? new Set());
+      }
+      Adapter.prototype.broadcast.call(this, packet, opts);
+      return;
+    }
     await super.broadcast(packet, opts);
     if (!opts.flags?.local && recoverable(packet, opts.flags?.volatile)) this.#record(packet.data, opts.rooms, opts.except ?? new Set());
   }
