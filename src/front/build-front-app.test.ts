@@ -166,6 +166,31 @@ describe('front edge cases', () => {
     assert.match(page.body, /<script id="ws-endpoint" type="application\/json">null<\/script>/);
   });
 
+  test('probes: /livez answers while the process turns, /readyz needs a ready worker (a worker outage never fails liveness)', async () => {
+    const down = await startFront({}, [worker(0, 'draining')]);
+    fronts.push(down.app);
+    assert.equal((await httpGet(`${down.url}/livez`)).status, 200);
+    const notReady = await httpGet(`${down.url}/readyz`);
+    assert.equal(notReady.status, 503);
+    assert.deepEqual(notReady.json(), { status: 'not ready', workers: { healthy: 0, total: 1 } });
+    const up = await startFront({}, [worker(0)]);
+    fronts.push(up.app);
+    assert.equal((await httpGet(`${up.url}/readyz`)).status, 200);
+  });
+
+  test('STATUS_FROM: /status and /status.json only for the listed peers, 403 STATUS_FORBIDDEN for others', async () => {
+    const closed = await startFront({ STATUS_FROM: '10.0.0.0/8' });
+    fronts.push(closed.app);
+    for (const path of ['/status', '/status.json']) {
+      const answer = await httpGet(`${closed.url}${path}`, { headers: { 'x-forwarded-for': '10.1.2.3' } });
+      assert.equal(answer.status, 403, path);
+      assert.equal(answer.json<{ code: string }>().code, 'STATUS_FORBIDDEN');
+    }
+    const open = await startFront({});
+    fronts.push(open.app);
+    assert.equal((await httpGet(`${open.url}/status.json`)).status, 200, 'loopback by default');
+  });
+
   test('the only live worker is named even when avoided', async () => {
     const front = await startFront({}, [worker(0)]);
     fronts.push(front.app);

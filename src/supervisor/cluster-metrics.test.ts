@@ -102,4 +102,22 @@ describe('metrics of the embedded cluster', () => {
       process.kill(hung.pid, 'SIGCONT');
     }
   });
+
+  test('operator signals: build info, front refusals by code, and a crash counted with its respawn', async () => {
+    const before = await scrape(`${cluster.frontUrl}/metrics`);
+    const info = before.samples('sioroute_build_info');
+    assert.equal(info.length, 1, 'one series, kept as the maximum over the processes');
+    assert.equal(info[0]!.value, 1);
+    assert.match(info[0]!.labels.version ?? '', /^\d+\.\d+\.\d+/);
+    assert.match(info[0]!.labels.node ?? '', /^v\d+\./);
+    for (const code of ['RATE_LIMITED', 'OVERLOADED', 'NO_HEALTHY_WORKER']) assert.equal(before.sum('sioroute_front_refusals_total', { code }), 0, code);
+    const bad = await httpGet(`${cluster.frontUrl}/ws-endpoint?avoid=%00`, { localAddress: clientAddress(60) });
+    assert.equal(bad.status, 400);
+    const victim = cluster.workers[1]!;
+    process.kill(victim.pid, 'SIGKILL');
+    const after = await waitForScrape(`${cluster.frontUrl}/metrics`, 'a crash and its respawn', (m) => m.sum('sioroute_process_respawns_total', { slot: victim.id }) === 1);
+    assert.equal(after.sum('sioroute_process_crashes_total', { slot: victim.id }), 1);
+    assert.equal(after.sum('sioroute_process_crashes_total', { slot: cluster.workers[0]!.id }), 0);
+    assert.equal(after.sum('sioroute_front_refusals_total', { code: 'BAD_REQUEST' }), 1);
+  });
 });
