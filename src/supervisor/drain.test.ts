@@ -20,7 +20,8 @@ describe('drain and rolling restart', () => {
   let cluster: RunningCluster;
   const clients: RehomingClient[] = [];
   before(async () => {
-    cluster = await startCluster({ env: { WORKERS: '3', DRAIN_SECONDS: '2' } });
+    // Long enough for a replacement to start on a loaded machine while the old process still drains.
+    cluster = await startCluster({ env: { WORKERS: '3', DRAIN_SECONDS: '4' } });
     for (let i = 0; i < 150; i++) {
       const client = new RehomingClient(cluster.frontUrl, clientAddress(i), i % 5 === 0 ? ['polling'] : ['websocket']);
       clients.push(client);

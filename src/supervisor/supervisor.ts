@@ -61,7 +61,7 @@ const SNAPSHOT_EVERY_MS = 1000;
 /** A drained worker still running this long after DRAIN_SECONDS is killed (its flush, its close). */
 const STOP_MARGIN_MS = 4000;
 /** A child that got a stop signal waits this long for the supervisor's own: a signal sent to the whole group reaches both. */
-const GROUP_SIGNAL_WINDOW_MS = 300;
+const GROUP_SIGNAL_WINDOW_MS = 150;
 
 export class Supervisor {
   readonly membership = new Membership();

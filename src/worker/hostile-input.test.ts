@@ -398,10 +398,12 @@ describe('a worker under hostile input', () => {
     await othersStillWork('replayed token');
   });
 
-  test('the half-open connections are dropped with 408 by the 10 s headersTimeout', async () => {
-    assert.equal(server.http.headersTimeout, 10_000);
+  test('the half-open connections are dropped after the 10 s headers limit, with 408 for those that sent something', async () => {
+    // The limit is timed per socket; Node's own headersTimeout, 1 s later, is only the backstop.
+    const limitMs = 10_000;
+    assert.equal(server.http.headersTimeout, limitMs + 1000);
     assert.equal(server.http.requestTimeout, 30_000);
-    const deadline = halfOpenAt + server.http.headersTimeout + 5000;
+    const deadline = halfOpenAt + limitMs + 5000;
     while (halfOpen.some((h) => h.closedAt === undefined) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -409,7 +411,7 @@ describe('a worker under hostile input', () => {
     assert.equal(pending, 0, `${pending} half-open connections still open ${Date.now() - halfOpenAt} ms after they were opened`);
     for (const h of halfOpen) {
       // Not before the limit: it is the timeout that ends them, nothing else.
-      assert.ok(h.closedAt! - halfOpenAt >= server.http.headersTimeout - 1000, `closed after ${h.closedAt! - halfOpenAt} ms`);
+      assert.ok(h.closedAt! - halfOpenAt >= limitMs - 1000, `closed after ${h.closedAt! - halfOpenAt} ms`);
     }
     // Those that sent part of a request line are answered 408 before the close, every one of them.
     const partial = halfOpen.filter((h) => h.partial);
