@@ -12,11 +12,14 @@ import { isChildMessage, type ChildToSupervisor, type SupervisorToChild } from '
 import { Membership } from '../registry/membership.js';
 import { PublicPort } from '../single-port/public-port.js';
 import { LifecycleMetrics } from './lifecycle-metrics.js';
-import { MetricsRelay, relayChild, type RelayChild } from './metrics-relay.js';
+import { MetricsRelay } from './metrics-relay.js';
 import { nextCrashCount, restartDelayMs } from './restart-backoff.js';
 import { childEnv } from './child-env.js';
+import { Children, metricsSources, sendTo, type Role, type Slot } from './children.js';
 import { heartbeatVerdicts } from './heartbeat-watch.js';
+import { applyWorkerReport, isWorkerReport } from './worker-reports.js';
 import { restartWorkers } from './rolling-restart.js';
+import { stopChildren } from './stop-children.js';
 
 export interface SupervisorOptions {
   readonly config: Config;
@@ -40,40 +43,20 @@ export interface ClusterInfo {
   workers: { id: string; port: number; pid: number }[];
 }
 
-type Role = 'front' | 'worker';
-
-interface Slot {
-  readonly id: string;
-  readonly role: Role;
-  readonly index: number;
-  process?: ClusterWorker;
-  forkedAt: number;
-  ready: boolean;
-  crashCount: number;
-  fatalReason?: string;
-  respawnTimer?: NodeJS.Timeout;
-}
-
 const HEARTBEAT_CHECK_MS = 250;
 // A drained process still running this long after its drain should have ended is killed.
 const DRAIN_GRACE_MS = 10_000;
 const SNAPSHOT_EVERY_MS = 1000;
-/** A drained worker still running this long after DRAIN_SECONDS is killed (its flush, its close). */
-const STOP_MARGIN_MS = 4000;
 /** A child that got a stop signal waits this long for the supervisor's own: a signal sent to the whole group reaches both. */
 const GROUP_SIGNAL_WINDOW_MS = 150;
 
 export class Supervisor {
   readonly membership = new Membership();
-  #slots = new Map<string, Slot>();
-  #byProcess = new Map<number, Slot>();
+  readonly #children = new Children();
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   #frontPort: number | undefined;
   #timers: NodeJS.Timeout[] = [];
   #startupFailed: ((reason: Error) => void) | undefined;
-  #readyWaiters = new Map<string, (() => void)[]>();
-  /** Drained processes still finishing, no longer in any slot. */
-  #retired = new Set<ClusterWorker>();
   #restarting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   /** Single-port mode: the public port and the hand-over of its connections. */
@@ -107,14 +90,14 @@ export class Supervisor {
     });
     try {
       if (this.#opts.config.singlePort) {
-        this.#publicPort = new PublicPort({ config: this.#opts.config, membership: this.membership, logger: this.#opts.logger, processOf: (id) => this.#handoffProcess(id) });
+        this.#publicPort = new PublicPort({ config: this.#opts.config, membership: this.membership, logger: this.#opts.logger, processOf: (id) => this.#children.handoffProcess(id) });
         this.#frontPort = await this.#publicPort.listen();
       } else {
         const front = this.#addSlot('front', 'front', 0);
-        await Promise.race([this.#waitReady(front), failed]);
+        await Promise.race([this.#children.whenReady(front), failed]);
       }
       const workers = Array.from({ length: this.#opts.config.workers }, (_, i) => this.#addSlot(`w${i}`, 'worker', i));
-      await Promise.race([Promise.all(workers.map((slot) => this.#waitReady(slot))), failed]);
+      await Promise.race([Promise.all(workers.map((slot) => this.#children.whenReady(slot))), failed]);
     } catch (error) {
       await this.stop();
       throw error;
@@ -147,78 +130,40 @@ export class Supervisor {
 
   /** A second signal: every child is killed now. */
   killAll(): void {
-    for (const child of this.#children()) if (!child.isDead()) child.process.kill('SIGKILL');
+    for (const child of this.#children.alive()) child.process.kill('SIGKILL');
   }
 
   async #stop(drain: boolean): Promise<void> {
     this.#state = 'stopping';
     for (const timer of this.#timers) clearInterval(timer);
     this.#metricsRelay.stop();
-    for (const slot of this.#slots.values()) clearTimeout(slot.respawnTimer);
-    if (drain) {
-      const drainMs = this.#opts.config.drainSeconds * 1000;
-      // Out of routing first: the front (or every worker's front, single-port) answers 503 from now.
-      for (const worker of this.membership.list()) this.membership.upsert({ ...worker, state: 'draining' });
-      const workers = this.#children().filter((child) => this.#byProcess.get(child.id)?.role !== 'front');
-      this.#opts.logger.info({ workers: workers.length, drainMs }, 'stopping: draining every worker');
-      // Nothing will replace them: they keep their ports (and answer /readyz with 503) until they exit.
-      await this.#ended(workers, { sioroute: 1, type: 'drain', keepPort: true }, drainMs + STOP_MARGIN_MS);
-    }
-    this.#publicPort?.close();
-    await this.#ended(this.#children(), { sioroute: 1, type: 'shutdown' }, this.#opts.shutdownTimeoutMs);
-  }
-
-  /** Every live child process, drained ones still finishing included. */
-  #children(): ClusterWorker[] {
-    return [...this.#slots.values()].flatMap((slot) => (slot.process ? [slot.process] : [])).concat([...this.#retired]).filter((child) => !child.isDead());
-  }
-
-  /** Send each child the message and wait for it to exit; kill what is left after `boundMs`. */
-  async #ended(children: readonly ClusterWorker[], message: SupervisorToChild, boundMs: number): Promise<void> {
-    const exits = children.map((child) => new Promise<void>((resolve) => (child.isDead() ? resolve() : child.process.once('exit', () => resolve()))));
-    for (const child of children) sendTo(child, message);
-    const deadline = setTimeout(() => {
-      for (const child of children) if (!child.isDead()) child.process.kill('SIGKILL');
-    }, boundMs);
-    await Promise.all(exits);
-    clearTimeout(deadline);
-  }
-
-  /** The process of a worker that can take a connection now: ready, and its IPC channel open. */
-  #handoffProcess(workerId: string): ClusterWorker | undefined {
-    const slot = this.#slots.get(workerId);
-    const child = slot?.process;
-    return slot?.ready && child && !child.isDead() && child.isConnected() ? child : undefined;
+    for (const slot of this.#children.slots.values()) clearTimeout(slot.respawnTimer);
+    await stopChildren(this.#children, this.membership, {
+      drain,
+      drainMs: this.#opts.config.drainSeconds * 1000,
+      shutdownTimeoutMs: this.#opts.shutdownTimeoutMs,
+      logger: this.#opts.logger,
+      closePublicPort: () => this.#publicPort?.close(),
+    });
   }
 
   #addSlot(id: string, role: Role, index: number): Slot {
-    const slot: Slot = { id, role, index, forkedAt: 0, ready: false, crashCount: 0 };
+    const slot = this.#children.add(id, role, index);
     this.#lifecycle.known(id);
-    this.#slots.set(id, slot);
     this.#fork(slot);
     return slot;
   }
 
   #fork(slot: Slot): void {
-    const env = childEnv(slot, this.#opts.config, this.#opts.secret, this.#frontPort);
-    slot.ready = false;
-    slot.forkedAt = Date.now();
-    delete slot.fatalReason;
-    const child = cluster.fork(env);
-    slot.process = child;
-    this.#byProcess.set(child.id, slot);
-  }
-
-  #waitReady(slot: Slot): Promise<void> {
-    return slot.ready ? Promise.resolve() : this.#waitNextReady(slot.id);
+    this.#children.fork(slot, childEnv(slot, this.#opts.config, this.#opts.secret, this.#frontPort));
   }
 
   /** Rolling restart of every worker, one at a time (see rolling-restart.ts). */
   rollingRestart(): Promise<void> {
     this.#restarting ??= restartWorkers({
-      slots: () => [...this.#slots.values()].filter((s) => s.role === 'worker'),
+      slots: () => [...this.#children.slots.values()].filter((s) => s.role === 'worker'),
       running: () => this.#state === 'running',
-      nextReady: (slot) => this.#waitNextReady(slot.id),
+      nextReady: (slot) => this.#children.nextReady(slot.id),
       drain: (child) => sendTo(child, { sioroute: 1, type: 'drain' }),
       replaceTimeoutMs: this.#opts.replaceTimeoutMs,
       logger: this.#opts.logger,
@@ -228,10 +173,6 @@ export class Supervisor {
     return this.#restarting;
   }
 
-  #waitNextReady(id: string): Promise<void> {
-    return new Promise((resolve) => this.#readyWaiters.set(id, [...(this.#readyWaiters.get(id) ?? []), resolve]));
-  }
-
   #onMessage(worker: ClusterWorker, message: unknown): void {
     if (!isChildMessage(message)) return;
     // Metrics come from every live worker process, draining ones included (they still have clients).
@@ -239,43 +180,28 @@ export class Supervisor {
       this.#metricsRelay.onPart(worker.id, message.collectId, message.metrics);
       return;
     }
-    const slot = this.#byProcess.get(worker.id);
+    const slot = this.#children.slotOf(worker);
     // A drained process still finishing speaks for no slot any more.
     if (!slot || slot.process !== worker) return;
     this.#handle(slot, message);
   }
 
   #handle(slot: Slot, message: ChildToSupervisor): void {
-    const now = Date.now();
+    if (isWorkerReport(message)) {
+      applyWorkerReport(this.membership, slot, message, { now: Date.now(), weight: this.#opts.config.workerWeight, logger: this.#opts.logger });
+      if (message.type !== 'worker-ready') return;
+      this.#children.markReady(slot);
+      // Its front mirror starts empty (the upsert above was sent before it counted as ready).
+      if (this.#opts.config.singlePort) this.#sendMembership();
+      return;
+    }
     switch (message.type) {
       case 'front-ready':
         this.#frontPort = message.port;
-        this.#markReady(slot);
+        this.#children.markReady(slot);
         this.#opts.logger.info({ port: message.port, pid: message.pid }, 'front ready');
         this.#sendMembership();
         break;
-      case 'worker-ready':
-        this.membership.upsert({
-          id: slot.id, index: slot.index, port: message.port, pid: message.pid, state: 'ready',
-          weight: this.#opts.config.workerWeight, clients: 0, startedAt: now, lastSeenAt: now,
-        });
-        this.#markReady(slot);
-        this.#opts.logger.info({ workerId: slot.id, port: message.port, pid: message.pid }, 'worker ready');
-        // Its front mirror starts empty (the upsert above was sent before it counted as ready).
-        if (this.#opts.config.singlePort) this.#sendMembership();
-        break;
-      case 'heartbeat': {
-        const known = this.membership.get(slot.id);
-        if (!known) break;
-        if (known.state === 'unhealthy') this.#opts.logger.warn({ workerId: slot.id }, 'worker heartbeats again; back in routing');
-        this.membership.upsert({ ...known, clients: message.clients, lastSeenAt: now, state: known.state === 'unhealthy' ? 'ready' : known.state });
-        break;
-      }
-      case 'worker-leaving': {
-        const known = this.membership.get(slot.id);
-        if (known) this.membership.upsert({ ...known, state: 'draining' });
-        break;
-      }
       case 'worker-draining':
         this.#replace(slot);
         break;
@@ -290,7 +216,7 @@ export class Supervisor {
         // The front asks; in single-port mode the workers serve the front's routes and ask instead.
         if (!front || (slot.role !== 'front' && !this.#opts.config.singlePort)) break;
         const { requestId } = message;
-        this.#metricsRelay.collect(this.#metricsSources(), (parts, unanswered) => {
+        this.#metricsRelay.collect(metricsSources(this.#children), (parts, unanswered) => {
           void this.#lifecycle.json().then((own) => sendTo(front, { sioroute: 1, type: 'metrics-answer', requestId, parts: [...parts, own], unanswered }));
         });
         break;
@@ -312,39 +238,13 @@ export class Supervisor {
     }, GROUP_SIGNAL_WINDOW_MS).unref();
   }
 
-  /** Worker processes to scrape: each ready slot's process, and drained ones still finishing. */
-  #metricsSources(): RelayChild[] {
-    const source = (child: ClusterWorker, name: string) => relayChild(child, name, (collectId) => sendTo(child, { sioroute: 1, type: 'metrics-collect', collectId }));
-    const sources: RelayChild[] = [];
-    for (const slot of this.#slots.values()) {
-      if (slot.role === 'worker' && slot.ready && slot.process) sources.push(source(slot.process, slot.id));
-    }
-    for (const old of this.#retired) sources.push(source(old, `${this.#byProcess.get(old.id)?.id ?? 'worker'} (draining)`));
-    return sources;
-  }
-
-  #markReady(slot: Slot): void {
-    slot.ready = true;
-    const waiters = this.#readyWaiters.get(slot.id) ?? [];
-    this.#readyWaiters.delete(slot.id);
-    for (const waiter of waiters) waiter();
-  }
-
   /** The slot's process is draining and has freed its port: out of routing, replacement started. */
   #replace(slot: Slot): void {
     const old = slot.process;
     if (!old || this.#state !== 'running') return;
     const known = this.membership.get(slot.id);
     if (known) this.membership.upsert({ ...known, state: 'draining' });
-    this.#retired.add(old);
-    const grace = setTimeout(() => {
-      if (!old.isDead()) old.process.kill('SIGKILL');
-    }, this.#opts.config.drainSeconds * 1000 + DRAIN_GRACE_MS);
-    grace.unref();
-    old.process.once('exit', () => {
-      clearTimeout(grace);
-      this.#retired.delete(old);
-    });
+    this.#children.retire(old, this.#opts.config.drainSeconds * 1000 + DRAIN_GRACE_MS);
     this.#opts.logger.info({ workerId: slot.id, pid: old.process.pid }, 'worker draining; starting its replacement');
     this.#lifecycle.drained(slot.id);
     this.#fork(slot);
@@ -352,9 +252,9 @@ export class Supervisor {
 
   #onExit(worker: ClusterWorker, code: number | null, signal: string | null): void {
     this.#publicPort?.gone(worker);
-    const slot = this.#byProcess.get(worker.id);
+    const slot = this.#children.slotOf(worker);
     if (!slot) return;
-    this.#byProcess.delete(worker.id);
+    this.#children.exited(worker);
     if (slot.process !== worker) return;
     // Out of routing at once: the front never hands out a process that is gone.
     if (slot.role === 'worker') this.membership.remove(slot.id);
@@ -382,7 +282,7 @@ export class Supervisor {
         this.membership.upsert({ ...worker, state: 'unhealthy' });
       } else {
         this.#opts.logger.error({ workerId: worker.id, silentForMs }, 'worker hangs; killing it');
-        this.#slots.get(worker.id)?.process?.process.kill('SIGKILL');
+        this.#children.slots.get(worker.id)?.process?.process.kill('SIGKILL');
       }
     }
   }
@@ -391,21 +291,14 @@ export class Supervisor {
     const message: SupervisorToChild = { sioroute: 1, type: 'membership', workers: this.membership.list() };
     if (this.#opts.config.singlePort) {
       // Every worker serves the front's routes from its own mirror.
-      for (const slot of this.#slots.values()) if (slot.ready) this.#send(slot, message);
+      for (const slot of this.#children.slots.values()) if (slot.ready) this.#send(slot, message);
       return;
     }
-    const front = this.#slots.get('front');
+    const front = this.#children.slots.get('front');
     if (front?.ready) this.#send(front, message);
   }
 
   #send(slot: Slot, message: SupervisorToChild): void {
     if (slot.process) sendTo(slot.process, message);
   }
-}
-
-function sendTo(child: ClusterWorker, message: SupervisorToChild): void {
-  if (child.isDead() || !child.isConnected()) return;
-  child.send(message, undefined, () => {
-    // A child that died between the check and the send: its exit event handles it.
-  });
 }
