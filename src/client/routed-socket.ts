@@ -1,12 +1,12 @@
 // The client side of server-side routing: resolve a worker, connect to it directly, and on any
 // loss resolve again instead of letting socket.io reconnect to the same (maybe dead) address.
 // No DOM use here, so it runs in browsers (bundled) and in Node alike.
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { DRAIN_EVENT, type ClientToServerEvents, type ServerToClientEvents, type WsEndpoint } from '../protocol/wire.js';
 import { AckQueue } from './ack-queue.js';
 import { resolveEndpoint, type FetchLike, type RoutedSocketError } from './resolve-endpoint.js';
 import { guarded, Listeners } from './listeners.js';
-import { retryDelayMs, withToken } from './retry-policy.js';
+import { openSocket, retryDelayMs } from './connect-attempt.js';
 import {
   type AckValue, type EmitArgs, type EventsMap, type Handler, type Params,
   type RoutedSocketEvents, type RoutedSocketInfo, type RoutedSocketOptions, type RoutedSocketState,
@@ -155,17 +155,7 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
   }
 
   #connect(endpoint: WsEndpoint): void {
-    const namespace = this.#options.namespace ?? '/';
-    const socket: Socket = io(namespace === '/' ? endpoint.url : `${endpoint.url}${namespace.startsWith('/') ? '' : '/'}${namespace}`, {
-      ...this.#options.socketOptions,
-      ...(this.#options.transports ? { transports: this.#options.transports } : {}),
-      path: endpoint.path,
-      auth: withToken(this.#options.auth, endpoint.token),
-      // Ours to manage: a reconnect must go to a freshly resolved worker, with a fresh token.
-      reconnection: false,
-      forceNew: true,
-      timeout: this.#options.connectTimeoutMs ?? 10_000,
-    });
+    const socket = openSocket(endpoint, this.#options);
     this.#socket = socket;
     this.#endpoint = endpoint;
     for (const [event, h] of this.#listeners.serverEvents()) socket.on(event, h);
