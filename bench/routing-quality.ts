@@ -4,9 +4,10 @@
 // other ways to keep a lookup cheap there (rendezvous per key, a 64k-bucket winner table, Maglev,
 // jump hash, hosts then workers).
 //   node dist/bench/routing-quality.js [--keys 100000 --repeats 5 --workers 2,4,8,16,64]
-//                                      [--scale-workers 16,64,256,1000 --scale-sets 5]
+//                                      [--scale-workers 16,64,256,1000 --scale-sets 5] [--json result.json]
 // Balance is read against the floor no stateless hash beats (shared/routing-notes.md): the max/mean
 // of a seeded random assignment of the same distinct keys. Everything but the timings is seeded.
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { setImmediate as tick } from 'node:timers/promises';
@@ -716,6 +717,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       workers: { type: 'string', default: '2,4,8,16,64' },
       'scale-workers': { type: 'string', default: '16,64,256,1000' },
       'scale-sets': { type: 'string', default: '5' },
+      /** Also write the result as JSON (what bench/report.json holds under routing.result). */
+      json: { type: 'string' },
     },
   });
   const started = Date.now();
@@ -726,5 +729,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     workerCounts: list(values.workers!),
     scale: { workerCounts: list(values['scale-workers']!), keySets: Number(values['scale-sets']) },
   });
-  process.stdout.write(`${routingQualityMarkdown(result)}\n\n(${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  const seconds = (Date.now() - started) / 1000;
+  if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ result, seconds }, null, 2)}\n`);
+  process.stdout.write(`${routingQualityMarkdown(result)}\n\n(${seconds.toFixed(1)} s)\n`);
 }
