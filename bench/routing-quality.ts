@@ -663,7 +663,7 @@ function scaleMarkdown(scale: ScaleResult): string[] {
     ...head(['workers']),
     ...scale.rows.map((r) => row([r.workers, ...SCALE_SCHEMES.map((s) => `${r.weightRatio[s] === null ? 'n/a' : r.weightRatio[s]!.toFixed(3)} / ${r.orderDisagreements[s]}`)])),
     '',
-    `Build: ms to build the table for n workers, median (min–max) of ${scale.repeats}, and what the table holds. sioroute also: updateRoutingTable from a built table when one joins / the middle one leaves (the leaver's buckets are then scored on first use).`,
+    `Build: ms to build the table for n workers, median (min–max) of ${scale.repeats}, and what the table holds once built (sioroute needs ${bytesText(BUCKETS * 4)} more while building, ${bytesText(BUCKETS * 8)} with several weights). sioroute also: updateRoutingTable from a built table when one joins / the middle one leaves (the leaver's buckets are then scored on first use).`,
     '',
     ...head(['workers']).map((line, i) => (i === 0 ? line.replace('| sioroute |', '| sioroute | sioroute update: join / leave |') : `${line} --- |`)),
     ...scale.rows.map((r) => row([r.workers, `${range(r.buildMs.sioroute, 1)}, ${bytesText(r.bytes.sioroute)}`, `${range(r.updateMs.join, 1)} / ${range(r.updateMs.leave, 1)}`, ...SCALE_SCHEMES.slice(1).map((s) => `${range(r.buildMs[s], 1)}, ${bytesText(r.bytes[s])}`)])),
