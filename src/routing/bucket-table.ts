@@ -54,7 +54,7 @@ function drawOf(m: Members, w: number, bucket: number): number {
 }
 
 /** Whether worker a beats worker b at bucket. */
-export function beats(m: Members, a: number, b: number, bucket: number): boolean {
+function beats(m: Members, a: number, b: number, bucket: number): boolean {
   const da = drawOf(m, a, bucket);
   const db = drawOf(m, b, bucket);
   return da !== db ? da < db : winsTie(m, a, b, bucket);

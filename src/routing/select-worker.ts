@@ -32,7 +32,7 @@ export interface RoutingTable {
 }
 
 /** Up to this many workers, select() scores each at the key's bucket: as cheap as reading the table. */
-export const DIRECT_MAX = 4;
+const DIRECT_MAX = 4;
 /** Answers scored before a table starts remembering each bucket's winner. */
 const REMEMBER_AFTER = 64;
 /** updateRoutingTable carries the previous table's buckets over when at most this many joined. */
