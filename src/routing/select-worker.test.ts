@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoutingTable } from './select-worker.js';
-import { clientKey } from './client-key.js';
+import { completeRoutingTable, createRoutingTable, updateRoutingTable, type RoutableWorker, type RoutingTable } from './select-worker.js';
+import { clientKey, type ClientKey } from './client-key.js';
+import { BUCKETS } from './bucket-draw.js';
 import { distinctKeys, randomIPv4, randomIPv6, seededRandom } from './test-keys.js';
 
 const ipv4From = (seed: number) => { const random = seededRandom(seed); return () => randomIPv4(random); };
@@ -148,4 +149,138 @@ test('one client is one key across address spellings', () => {
   const same = ['203.0.113.7', '::ffff:203.0.113.7', '::FFFF:cb00:7107', '0:0:0:0:0:ffff:203.0.113.7'];
   const picks = new Set(same.map((a) => table.select(clientKey(a)!)));
   assert.equal(picks.size, 1);
+});
+
+// ---- at 1,000 workers: the table of bucket winners ----
+
+const many = (n: number, weightOf: (i: number) => number = () => 1): RoutableWorker[] => Array.from({ length: n }, (_, i) => ({ id: `w${i}`, weight: weightOf(i) }));
+const shuffled = <T>(items: readonly T[], seed: number) => {
+  const random = seededRandom(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+};
+let keys100k: ClientKey[] | undefined;
+const manyKeys = () => (keys100k ??= distinctKeys(100_000, ipv4From(21)));
+/** A key in bucket b (the top 20 bits of its hash), to ask a table about every bucket. */
+const keyInBucket = (b: number): ClientKey => ({ text: `bucket ${b}`, id: b, hash: { hi: (b * 4096 + 2048) >>> 0, lo: 0x5eed } });
+
+/** Buckets where two tables answer differently, over every `step`-th bucket. */
+function bucketsDiffering(a: RoutingTable, b: RoutingTable, step = 1): number {
+  let differ = 0;
+  for (let bucket = 0; bucket < BUCKETS; bucket += step) if (a.select(keyInBucket(bucket)) !== b.select(keyInBucket(bucket))) differ++;
+  return differ;
+}
+
+test('two fronts agree at 1,000 workers: one answer whatever the order of the list, built at once or bucket by bucket', () => {
+  for (const weightOf of [() => 1, (i: number) => 1 + (i % 3)]) {
+    const workers = many(1000, weightOf);
+    const built = createRoutingTable(workers);
+    completeRoutingTable(built);
+    const shuffledLazy = createRoutingTable(shuffled(workers, 5));
+    const reversedLazy = createRoutingTable([...workers].reverse());
+    for (const key of manyKeys()) {
+      const answer = built.select(key);
+      if (shuffledLazy.select(key) !== answer || reversedLazy.select(key) !== answer) assert.fail(`${key.text}: ${answer} / ${shuffledLazy.select(key)} / ${reversedLazy.select(key)}`);
+    }
+    assert.equal(bucketsDiffering(built, shuffledLazy, 3), 0);
+  }
+});
+
+test('one worker of 1,000 leaving moves its keys and no other, about 1/1000 of them', () => {
+  const keys = manyKeys();
+  const all = createRoutingTable(many(1000));
+  const without = createRoutingTable(many(1000).filter((w) => w.id !== 'w500'));
+  let moved = 0;
+  let held = 0;
+  for (const key of keys) {
+    const before = all.select(key);
+    if (before === 'w500') held++;
+    if (before !== without.select(key)) {
+      moved++;
+      assert.equal(before, 'w500', `${key.text} moved from ${before}, which stayed`);
+    }
+  }
+  assert.equal(moved, held, 'every key of the leaver moved');
+  assert.ok(Math.abs(moved / keys.length - 1 / 1000) < 0.0005, `moved ${moved / keys.length}`);
+  assert.equal(bucketsDiffering(all, without, 3), [...Array(Math.ceil(BUCKETS / 3)).keys()].filter((i) => all.select(keyInBucket(3 * i)) === 'w500').length);
+});
+
+test('one worker joining 1,000 takes about 1/1001 of the keys, every moved key to it', () => {
+  const keys = manyKeys();
+  const before = createRoutingTable(many(1000));
+  const after = createRoutingTable(many(1001));
+  let moved = 0;
+  for (const key of keys) {
+    const answer = after.select(key);
+    if (before.select(key) !== answer) {
+      moved++;
+      assert.equal(answer, 'w1000', `${key.text} moved to ${answer}, not to the joiner`);
+    }
+  }
+  assert.ok(Math.abs(moved / keys.length - 1 / 1001) < 0.0005, `moved ${moved / keys.length}`);
+});
+
+test('weights at 1,000 workers: a weight-2 worker gets twice the buckets and keys of a weight-1 worker', () => {
+  const table = createRoutingTable(many(1000, (i) => (i % 2 === 0 ? 1 : 2)));
+  completeRoutingTable(table);
+  const heavy = (id: string) => Number(id.slice(1)) % 2 === 1;
+  let heavyBuckets = 0;
+  for (let b = 0; b < BUCKETS; b++) if (heavy(table.select(keyInBucket(b))!)) heavyBuckets++;
+  // 500 workers of each weight: twice the share per worker is 2/3 of all for the heavy ones.
+  const ratio = heavyBuckets / (BUCKETS - heavyBuckets);
+  assert.ok(Math.abs(ratio / 2 - 1) < 0.01, `buckets per heavy worker / per light worker: ${ratio}`);
+  const keys = manyKeys();
+  const heavyKeys = keys.filter((key) => heavy(table.select(key)!)).length;
+  assert.ok(Math.abs(heavyKeys / keys.length - 2 / 3) < 0.01, `share of the heavy workers: ${heavyKeys / keys.length}`);
+});
+
+test('avoid at 1,000 workers answers as the table without the avoided workers', () => {
+  const keys = manyKeys();
+  const avoided = ['w3', 'w250', 'w251', 'w999'];
+  for (const weightOf of [() => 1, (i: number) => 1 + (i % 2)]) {
+    const table = createRoutingTable(many(1000, weightOf));
+    const without = createRoutingTable(many(1000, weightOf).filter((w) => !avoided.includes(w.id)));
+    let rerouted = 0;
+    for (const key of keys) {
+      const answer = table.select(key, avoided);
+      if (avoided.includes(table.select(key)!)) rerouted++;
+      if (answer !== without.select(key)) assert.fail(`${key.text}: ${answer}, without them ${without.select(key)}`);
+    }
+    assert.ok(rerouted > 200, `only ${rerouted} keys had an avoided worker`);
+    // A key avoiding its own worker, as a client that just failed there does.
+    for (const key of keys.slice(0, 300)) {
+      const own = table.select(key)!;
+      assert.equal(table.select(key, own), createRoutingTable(many(1000, weightOf).filter((w) => w.id !== own)).select(key));
+    }
+  }
+});
+
+test('updateRoutingTable answers as a table built afresh, whatever the previous table knew', () => {
+  const workers = many(1000, (i) => (i % 10 === 0 ? 2 : 1));
+  const complete = createRoutingTable(workers);
+  completeRoutingTable(complete);
+  const partial = createRoutingTable(workers);
+  for (const key of manyKeys().slice(0, 40_000)) partial.select(key);
+  const changes: [string, RoutableWorker[]][] = [
+    ['one leaves', workers.filter((w) => w.id !== 'w10')],
+    ['one joins', [...workers, { id: 'new' }]],
+    ['a weight changes', workers.map((w) => (w.id === 'w11' ? { id: 'w11', weight: 3 } : w))],
+    ['three leave, two join', [...workers.filter((w) => !['w1', 'w2', 'w500'].includes(w.id)), { id: 'x' }, { id: 'y', weight: 2 }]],
+    ['ten join', [...workers, ...many(1010).slice(1000)]],
+    ['down to 20', workers.slice(0, 20)],
+  ];
+  for (const [label, next] of changes) {
+    const fresh = createRoutingTable(next);
+    for (const [kind, previous] of [['complete', complete], ['partial', partial]] as const) {
+      const updated = updateRoutingTable(previous, next);
+      assert.deepEqual(updated.ids, fresh.ids);
+      assert.equal(bucketsDiffering(updated, fresh, 5), 0, `${label}, from a ${kind} table`);
+    }
+  }
+  const small = createRoutingTable(many(10));
+  assert.equal(bucketsDiffering(updateRoutingTable(small, many(30)), createRoutingTable(many(30)), 11), 0, 'from 10 to 30 workers');
 });

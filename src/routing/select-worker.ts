@@ -1,11 +1,18 @@
-// Weighted rendezvous (highest random weight) hashing. Pure: no I/O.
+// Worker selection: weighted rendezvous hashing over buckets of the key space. Pure: no I/O.
 //
-// Every (key, worker) pair draws u in (0, 1) from a 64-bit hash; the worker with the highest
-// score -w / ln(u) wins, which gives each worker a share of keys exactly proportional to its weight,
-// and when a worker leaves only its own keys move. Within one weight class the highest u wins, so
-// the table scores each class by its best u and takes one Math.log per distinct weight, not per worker.
+// A key falls in one of BUCKETS buckets (the top bits of its 64-bit hash); every worker draws a
+// number per bucket and the lowest draw wins (bucket-draw.ts). Each bucket is one rendezvous
+// decision, so when a worker leaves only its buckets move, and a joiner takes buckets only from
+// others, never moving a bucket between two workers that stayed. With weights, a draw is the
+// arrival time of an exponential clock of rate weight, so a worker's share is its weight's share.
+//
+// Up to DIRECT_MAX workers, select() scores every worker at the key's bucket. Above, the table
+// remembers each bucket's winner once scored (n draws, then one array read), and once the scoring
+// has cost about as much as a whole build, it builds the rest at once (bucket-table.ts): a table
+// asked little costs little, a busy one answers with one read. Every path gives the same answer.
 import type { ClientKey } from './client-key.js';
-import { fmix32, hashString, unitFromHalves } from './hash64.js';
+import { bucketOfHash } from './bucket-draw.js';
+import { buildCost, buildOwners, carryOwners, emptyOf, emptyOwners, membersOf, winnerAt, type Members, type OwnerArray } from './bucket-table.js';
 
 export interface RoutableWorker {
   readonly id: string;
@@ -24,105 +31,121 @@ export interface RoutingTable {
   select(key: ClientKey, avoid?: string | readonly string[]): string | undefined;
 }
 
-interface WeightClass {
-  readonly weight: number;
-  readonly ids: string[];
-  readonly hi: Uint32Array;
-  readonly lo: Uint32Array;
+/** Up to this many workers, select() scores each at the key's bucket: as cheap as reading the table. */
+const DIRECT_MAX = 4;
+/** Answers scored before a table starts remembering each bucket's winner. */
+const REMEMBER_AFTER = 64;
+/** updateRoutingTable carries the previous table's buckets over when at most this many joined. */
+const MAX_CARRIED_JOINERS = 8;
+
+class BucketRoutingTable implements RoutingTable {
+  readonly ids: readonly string[];
+  readonly members: Members;
+  readonly #indexOf: Map<string, number>;
+  /** Each bucket's winner once known; allocated after REMEMBER_AFTER answers, above DIRECT_MAX workers. */
+  #owner: OwnerArray | undefined;
+  #empty = 0;
+  /** Draws spent scoring buckets one at a time; past buildCost the rest is built at once. */
+  #spent = 0;
+
+  constructor(members: Members, owner?: OwnerArray) {
+    this.ids = members.ids;
+    this.members = members;
+    this.#indexOf = new Map(members.ids.map((id, w) => [id, w]));
+    this.#owner = owner;
+    if (owner !== undefined) this.#empty = emptyOf(owner);
+  }
+
+  /** The owner array as far as it is known, for updateRoutingTable. */
+  get owners(): OwnerArray | undefined {
+    return this.#owner;
+  }
+
+  select(key: ClientKey, avoid?: string | readonly string[]): string | undefined {
+    const ids = this.ids;
+    if (ids.length <= 1) return ids[0];
+    const bucket = bucketOfHash(key.hash.hi);
+    const first = ids.length <= DIRECT_MAX ? -1 : this.#ownerOf(bucket);
+    if (avoid === undefined) return ids[first === -1 ? winnerAt(this.members, bucket) : first];
+    if (first !== -1 && !(typeof avoid === 'string' ? avoid === ids[first] : avoid.includes(ids[first]!))) return ids[first];
+    // The winner among the others is the bucket's winner in the table without them: score them all.
+    return ids[winnerAt(this.members, bucket, this.#skipsOf(avoid))];
+  }
+
+  /** Build every bucket's winner now (no-op up to DIRECT_MAX workers). */
+  complete(): void {
+    if (this.ids.length <= DIRECT_MAX) return;
+    this.#owner = buildOwners(this.members);
+    this.#empty = emptyOf(this.#owner);
+  }
+
+  #ownerOf(bucket: number): number {
+    const owner = this.#owner;
+    if (owner !== undefined) {
+      const known = owner[bucket]!;
+      if (known !== this.#empty) return known;
+    }
+    const n = this.ids.length;
+    this.#spent += n;
+    if (this.#spent > buildCost(n)) {
+      this.complete();
+      return this.#owner![bucket]!;
+    }
+    const winner = winnerAt(this.members, bucket);
+    if (owner !== undefined) owner[bucket] = winner;
+    // A table asked only a few times (a one-off pick) never pays for the array.
+    else if (this.#spent > n * REMEMBER_AFTER) {
+      this.#owner = emptyOwners(n);
+      this.#empty = emptyOf(this.#owner);
+    }
+    return winner;
+  }
+
+  /** Flags of the avoided workers; undefined when nothing known is avoided or everyone is. */
+  #skipsOf(avoid: string | readonly string[]): Uint8Array | undefined {
+    let skip: Uint8Array | undefined;
+    let count = 0;
+    for (const id of typeof avoid === 'string' ? [avoid] : avoid) {
+      const w = this.#indexOf.get(id);
+      if (w === undefined) continue;
+      skip ??= new Uint8Array(this.ids.length);
+      if (skip[w] === 0) count++;
+      skip[w] = 1;
+    }
+    // Avoiding everyone means avoiding no one: some answer beats none.
+    return count >= this.ids.length ? undefined : skip;
+  }
 }
 
-export function createRoutingTable(workers: readonly RoutableWorker[]): RoutingTable {
-  const classes = new Map<number, { ids: string[]; hi: number[]; lo: number[] }>();
+function membersFrom(workers: readonly RoutableWorker[]): Members {
   const seen = new Set<string>();
-  for (const worker of workers) {
+  const weights = workers.map((worker) => {
     const weight = worker.weight ?? 1;
     if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError(`worker ${worker.id}: weight must be a positive finite number, got ${weight}`);
     if (seen.has(worker.id)) throw new RangeError(`worker ${worker.id} is listed twice`);
     seen.add(worker.id);
-    const h = hashString(worker.id);
-    const group = classes.get(weight) ?? { ids: [], hi: [], lo: [] };
-    group.ids.push(worker.id);
-    group.hi.push(h.hi);
-    group.lo.push(h.lo);
-    classes.set(weight, group);
-  }
-  const table: WeightClass[] = [...classes].map(([weight, g]) => ({
-    weight,
-    ids: g.ids,
-    hi: Uint32Array.from(g.hi),
-    lo: Uint32Array.from(g.lo),
-  }));
-  const ids = workers.map((w) => w.id);
-  const single = table.length === 1;
+    return weight;
+  });
+  return membersOf(workers.map((w) => w.id), weights);
+}
 
-  // Where each id sits, so an avoided worker is skipped by index, not by string comparison.
-  const position = new Map<string, { cls: number; at: number }>();
-  table.forEach((cls, c) => cls.ids.forEach((id, at) => position.set(id, { cls: c, at })));
+export function createRoutingTable(workers: readonly RoutableWorker[]): RoutingTable {
+  return new BucketRoutingTable(membersFrom(workers));
+}
 
-  /** Per weight class, the indices to skip; undefined when nothing known is avoided. */
-  function skipsOf(avoid: string | readonly string[] | undefined): number[][] | undefined {
-    if (avoid === undefined) return undefined;
-    let skips: number[][] | undefined;
-    let count = 0;
-    for (const id of typeof avoid === 'string' ? [avoid] : avoid) {
-      const at = position.get(id);
-      if (at === undefined) continue;
-      skips ??= table.map(() => []);
-      if (!skips[at.cls]!.includes(at.at)) {
-        skips[at.cls]!.push(at.at);
-        count++;
-      }
-    }
-    // Avoiding everyone means avoiding no one: some answer beats none.
-    return count >= ids.length ? undefined : skips;
-  }
+/**
+ * The table for `workers`, answering as createRoutingTable(workers) does, that keeps what
+ * `previous` already knows: a bucket keeps its winner unless a joiner beats it there, and only the
+ * buckets of leavers are scored again. For a membership that rebuilds on every change.
+ */
+export function updateRoutingTable(previous: RoutingTable, workers: readonly RoutableWorker[]): RoutingTable {
+  const members = membersFrom(workers);
+  const before = previous instanceof BucketRoutingTable ? previous.owners : undefined;
+  if (before === undefined || members.ids.length <= DIRECT_MAX) return new BucketRoutingTable(members);
+  return new BucketRoutingTable(members, carryOwners((previous as BucketRoutingTable).members, before, members, MAX_CARRIED_JOINERS));
+}
 
-  function select(key: ClientKey, avoid?: string | readonly string[]): string | undefined {
-    if (ids.length === 0) return undefined;
-    if (ids.length === 1) return ids[0];
-    const keyHi = key.hash.hi;
-    const keyLo = key.hash.lo;
-    const skips = skipsOf(avoid);
-    let bestId: string | undefined;
-    let bestScore = -Infinity;
-    for (let c = 0; c < table.length; c++) {
-      const cls = table[c]!;
-      const { hi, lo } = cls;
-      const skip = skips?.[c];
-      const skipAt = skip === undefined || skip.length === 0 ? -1 : skip[0]!;
-      const moreSkips = skip !== undefined && skip.length > 1 ? skip : undefined;
-      // The pair hash is compared as two uint32 halves; only the class winner becomes a float.
-      let bestHi = -1;
-      let bestLo = -1;
-      let bestAt = -1;
-      for (let i = 0; i < hi.length; i++) {
-        if (i === skipAt || (moreSkips !== undefined && moreSkips.includes(i))) continue;
-        // Mix (key, worker) into 64 bits: murmur3 x86_128-style lane cross-mixing with fmix32.
-        const whi = hi[i]!;
-        let h1 = keyHi ^ lo[i]!;
-        let h2 = keyLo ^ ((whi << 7) | (whi >>> 25));
-        h1 = (h1 + h2) | 0;
-        h2 = (h2 + h1) | 0;
-        h1 = fmix32(h1);
-        h2 = fmix32(h2);
-        h1 = (h1 + h2) >>> 0;
-        h2 = (h2 + h1) >>> 0;
-        if (h1 > bestHi || (h1 === bestHi && h2 > bestLo)) {
-          bestHi = h1;
-          bestLo = h2;
-          bestAt = i;
-        }
-      }
-      if (bestAt === -1) continue;
-      // With a single weight class the best draw wins outright: no logarithm needed.
-      const score = single ? 0 : -cls.weight / Math.log(unitFromHalves(bestHi, bestLo));
-      if (bestId === undefined || score > bestScore) {
-        bestScore = score;
-        bestId = cls.ids[bestAt];
-      }
-    }
-    return bestId;
-  }
-
-  return { ids, select };
+/** Build every bucket's winner now rather than as keys come (benchmarks; a table that will be busy). */
+export function completeRoutingTable(table: RoutingTable): void {
+  if (table instanceof BucketRoutingTable) table.complete();
 }
