@@ -81,10 +81,12 @@ async function assertCapped(port: number, address: string): Promise<void> {
 describe('slow clients on a worker', () => {
   let worker: WorkerServer;
   let port: number;
+  const logged: { msg: string; time: number }[] = [];
   before(async () => {
+    const sink = { write: (line: string) => void logged.push(JSON.parse(line) as { msg: string; time: number }) };
     worker = createWorkerServer({
       workerId: 'w0', index: 0, host: '127.0.0.1', port: 0, secret: SECRET, allowedOrigins: [], frontPort: undefined,
-      logger: pino({ level: 'silent' }), register: register as unknown as RegisterHandlers, headersTimeoutMs: HEADERS_MS, maxConnectionsPerAddress: CAP,
+      logger: pino({ level: 'warn' }, sink), register: register as unknown as RegisterHandlers, headersTimeoutMs: HEADERS_MS, maxConnectionsPerAddress: CAP,
     });
     port = await worker.start();
   });
@@ -100,10 +102,15 @@ describe('slow clients on a worker', () => {
       }
     });
     assertCut(probes);
+    // 300 refusals, logged at most once a second (the count of those held back goes with the next line).
+    const cuts = logged.filter((l) => /no complete request head/.test(l.msg));
+    const spanSeconds = cuts.length === 0 ? 0 : (cuts.at(-1)!.time - cuts[0]!.time) / 1000;
+    assert.ok(cuts.length >= 1 && cuts.length <= Math.floor(spanSeconds) + 1, `${cuts.length} log lines over ${spanSeconds} s`);
   });
 
   test('one address is held to its connection limit', async () => {
     await assertCapped(port, '127.63.0.1');
+    assert.ok(logged.filter((l) => /over its connection limit/.test(l.msg)).length <= 1, 'the refusals of one burst are logged once');
     assert.equal((await httpGet(`http://127.0.0.1:${port}/livez`, { localAddress: '127.63.0.2' })).status, 200);
   });
 
