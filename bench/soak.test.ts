@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { runSoak, soakMarkdown } from './soak.js';
 
 test('soak (smoke size): clients churn without errors; each worker is probed before and after', { timeout: 120_000 }, async (t) => {
-  const result = await runSoak({ seconds: 8, alive: 60, warmupSeconds: 3, log: (line) => t.diagnostic(line) });
+  const result = await runSoak({ seconds: 8, alive: 60, warmupSeconds: 3, afterWaitMs: 2000, log: (line) => t.diagnostic(line) });
   t.diagnostic(`\n${soakMarkdown(result)}`);
   assert.equal(result.errors, 0);
   assert.ok(result.connections > 60, `${result.connections} connections`);

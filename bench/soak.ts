@@ -16,6 +16,8 @@ export interface SoakOptions {
   alive: number;
   /** Churn before the baseline, so that caches filled by the first clients are not counted as growth. */
   warmupSeconds: number;
+  /** How long after the churn the workers are probed. @default the recovery window + 65 s */
+  afterWaitMs?: number;
   log?: (line: string) => void;
 }
 
@@ -39,6 +41,13 @@ export interface SoakResult {
 }
 
 const WORKERS = 2;
+/**
+ * Sessions of clients that left are kept for recovery this long, by design: a short window, and a
+ * wait after the churn past it and past the log's expiry round (every 60 s), so that what is
+ * measured is what should be gone.
+ */
+const RECOVERY_SECONDS = 10;
+const AFTER_WAIT_MS = (RECOVERY_SECONDS + 65) * 1000;
 const HANDLERS = join(PACKAGE_ROOT, 'dist', 'bench', 'soak-handlers.js');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -104,7 +113,7 @@ async function churn(frontUrl: string, seconds: number, alive: number, counts: {
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? (() => {});
   const cluster = await startCluster({
-    env: { WORKERS: String(WORKERS), HANDLERS, NODE_OPTIONS: '--expose-gc', RATE_LIMIT_PER_MINUTE: '1000000' },
+    env: { WORKERS: String(WORKERS), HANDLERS, NODE_OPTIONS: '--expose-gc', RATE_LIMIT_PER_MINUTE: '1000000', RECOVERY_SECONDS: String(RECOVERY_SECONDS) },
     timeoutMs: 30_000,
   });
   const counts = { connections: 0, echoes: 0, broadcasts: 0, errors: 0 };
@@ -114,8 +123,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const before = await probeAll(cluster.frontUrl, 1);
     log(`baseline: ${before.map((p) => `${p.workerId} ${(p.rssBytes / 2 ** 20).toFixed(1)} MiB`).join(', ')}`);
     await churn(cluster.frontUrl, options.seconds, options.alive, counts, log);
-    // Every client gone; sessions and timers of theirs must be gone too.
-    await sleep(3000);
+    // Every client gone; sessions and timers of theirs must be gone too, once the recovery window is over.
+    await sleep(options.afterWaitMs ?? AFTER_WAIT_MS);
     const after = await probeAll(cluster.frontUrl, 300);
     const workers = before.map((b) => {
       const a = after.find((p) => p.workerId === b.workerId)!;
@@ -131,7 +140,7 @@ export function soakMarkdown(result: SoakResult): string {
   const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
   return [
-    `${result.seconds} s of churn with ${result.alive} clients alive at any moment (each lives 2 to 20 s, echoes every second, 2% of its messages are broadcasts to everyone), through the front, each client from its own loopback address: ${result.connections} connections, ${result.echoes} echoes, ${result.broadcasts} broadcasts, ${result.errors} errors. Before: after ${result.warmupSeconds} s of warm-up churn, every client gone. After: every client gone, 3 s later. Both after two garbage collections.`,
+    `${result.seconds} s of churn with ${result.alive} clients alive at any moment (each lives 2 to 20 s, echoes every second, 2% of its messages are broadcasts to everyone), through the front, each client from its own loopback address: ${result.connections} connections, ${result.echoes} echoes, ${result.broadcasts} broadcasts, ${result.errors} errors. Before: after ${result.warmupSeconds} s of warm-up churn, every client gone. After: every client gone, the recovery window (RECOVERY_SECONDS=${RECOVERY_SECONDS}) over and the session log's expiry round run (${AFTER_WAIT_MS / 1000} s later). Both after two garbage collections.`,
     '',
     '| worker | RSS before → after | heap used before → after | open files | timers | listeners |',
     '| --- | --- | --- | --- | --- | --- |',
