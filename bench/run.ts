@@ -139,7 +139,7 @@ ${failoverMarkdown(failover.result)}
 
 ## Soak
 
-${soak ? soakMarkdown(soak.result) : 'Not measured in this report (the soak section came later; run npm run bench).'}
+${soak ? soakMarkdown(soak.result) : 'Not in this report yet: the soak section came after its full run. `node dist/bench/soak.js --seconds 600 --alive 2000` runs it alone (see bench/profiling.md for the figures of the runs so far).'}
 
 ${readFileSync(PROFILING_MD, 'utf8').trim()}
 `;
