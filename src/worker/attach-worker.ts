@@ -134,7 +134,8 @@ export function attachWorker(io: Server, options: AttachWorkerOptions): WorkerHa
 
   const joined = (async () => {
     if (!checked.registration) return;
-    if (http && !http.listening && checked.port === undefined) await new Promise((resolve) => http.once('listening', resolve));
+    // Once io's server listens (or, handed its connections, says so): never before the handlers are in.
+    if (http && !http.listening) await new Promise((resolve) => http.once('listening', resolve));
     await checked.registration.join(() => record()!, logger);
   })();
   // Callers that await `ready` see the reason; nobody else must get an unhandled rejection.
