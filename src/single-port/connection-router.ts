@@ -6,23 +6,11 @@
 // handles in flight to each worker (count).
 import { createServer, type Server, type Socket } from 'node:net';
 import { clientKey, type ClientKey } from '../routing/client-key.js';
-import type { ConnectionRouterOptions, ConnectionRouterStats, HandoffTarget } from './handoff.js';
+import type { ConnectionRouterOptions, ConnectionRouterStats, HandoffTarget, Pending } from './handoff.js';
+import { onceEvery } from '../net/once-a-second.js';
 import type { RoutingTable } from '../routing/select-worker.js';
 
 export type { ConnectionRouterOptions, ConnectionRouterStats, HandoffTarget } from './handoff.js';
-
-interface Pending {
-  readonly socket: Socket;
-  readonly key: ClientKey;
-  readonly arrivedAt: number;
-  /** The worker whose queue holds it ('' when no worker is routable), while waiting. */
-  queue: string | undefined;
-  timer: NodeJS.Timeout | undefined;
-  /** While a send is under way. */
-  target: HandoffTarget | undefined;
-  /** Which send is current: the late callback of a superseded one is ignored. */
-  sends: number;
-}
 
 const NOWHERE = '';
 /** At most one warning of a kind per this many ms, with the count of those not logged. */
@@ -35,7 +23,7 @@ export class ConnectionRouter {
   readonly #inFlight = new Map<HandoffTarget, Set<Pending>>();
   /** Targets that failed a send or went away; a respawned worker is a new target. */
   readonly #broken = new WeakSet<HandoffTarget>();
-  readonly #warnedAt = new Map<string, { at: number; suppressed: number }>();
+  readonly #warners = new Map<string, (fields: Record<string, unknown>) => void>();
   readonly #stats = { accepted: 0, handedOff: 0, rerouted: 0, refusedQueueFull: 0, timedOut: 0, noAddress: 0, acceptErrors: 0 };
   #waiting = 0;
   #state: 'new' | 'listening' | 'closed' = 'new';
@@ -248,14 +236,10 @@ export class ConnectionRouter {
   }
 
   /** Rate-limited: a flood must not turn into a flood of log lines. */
+  /** At most one warning of a kind a second, with the count of those held back (src/net/once-a-second.ts). */
   #warn(kind: string, fields: Record<string, unknown>, message: string): void {
-    const now = Date.now();
-    const last = this.#warnedAt.get(kind);
-    if (last && now - last.at < WARN_EVERY_MS) {
-      last.suppressed++;
-      return;
-    }
-    this.#warnedAt.set(kind, { at: now, suppressed: 0 });
-    this.#opts.logger.warn({ ...fields, ...(last?.suppressed ? { alsoSinceLastLine: last.suppressed } : {}) }, message);
+    let warn = this.#warners.get(kind);
+    if (!warn) this.#warners.set(kind, (warn = onceEvery(this.#opts.logger, WARN_EVERY_MS, message)));
+    warn(fields);
   }
 }

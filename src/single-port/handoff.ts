@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Membership } from '../registry/membership.js';
-import type { ClientKeyOptions } from '../routing/client-key.js';
+import type { ClientKey, ClientKeyOptions } from '../routing/client-key.js';
 
 /** One worker process that can take a connection. A new process of the same slot is a new target. */
 export interface HandoffTarget {
@@ -57,3 +57,16 @@ export interface ConnectionRouterStats {
   inFlight: number;
 }
 
+/** A connection the router holds: waiting for a worker, or on its way to one. */
+export interface Pending {
+  readonly socket: Socket;
+  readonly key: ClientKey;
+  readonly arrivedAt: number;
+  /** The worker whose queue holds it ('' when no worker is routable), while waiting. */
+  queue: string | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** While a send is under way. */
+  target: HandoffTarget | undefined;
+  /** Which send is current: the late callback of a superseded one is ignored. */
+  sends: number;
+}
