@@ -17,8 +17,9 @@ export type * from './routed-socket-options.js';
 const FRESH_TOKEN_MARGIN_MS = 5_000;
 /** The front takes at most this many ids in `avoid`. */
 const AVOID_MAX = 4;
-/** Disconnects of a connection that was fine: the network, not the worker, may be at fault. */
+/** The one quick try of the same worker after a blip. */
 const BLIP_CONNECT_TIMEOUT_MS = 3_000;
+/** Disconnects of a connection that was fine: the network, not the worker, may be at fault. */
 const BLIPS: ReadonlySet<string> = new Set(['transport close', 'transport error', 'ping timeout']);
 // Refusals that only mean "get a new token": the worker itself is fine, so it is not avoided.
 const TOKEN_REFUSALS: ReadonlySet<string> = new Set(['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED']);
