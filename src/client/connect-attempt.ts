@@ -3,6 +3,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { WsEndpoint } from '../protocol/wire.js';
 import type { RoutedSocketOptions } from './routed-socket-options.js';
+import type { RoutedSocketError } from './resolve-endpoint.js';
 
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
@@ -39,4 +40,42 @@ export function openSocket(endpoint: WsEndpoint, options: RoutedSocketOptions): 
     forceNew: true,
     timeout: options.connectTimeoutMs ?? 10_000,
   });
+}
+
+/** The front takes at most this many ids in `avoid`. */
+const AVOID_MAX = 4;
+/** The one quick try of the same worker after a blip. */
+export const BLIP_CONNECT_TIMEOUT_MS = 3_000;
+/** Disconnects of a connection that was fine: the network, not the worker, may be at fault. */
+const BLIPS: ReadonlySet<string> = new Set(['transport close', 'transport error', 'ping timeout']);
+// Refusals that only mean "get a new token": the worker itself is fine, so it is not avoided.
+const TOKEN_REFUSALS: ReadonlySet<string> = new Set(['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED']);
+
+/** What to do about a connection that ended or never began. */
+export type Outcome =
+  | { readonly kind: 'ignore' }
+  /** The worker let the client go on purpose (a drain): resolve again at once, no error. */
+  | { readonly kind: 'rehome' }
+  /** A blip: try the same worker once, so that socket.io can take the session up again. */
+  | { readonly kind: 'retry-same' }
+  | { readonly kind: 'lost'; readonly error: RoutedSocketError; readonly avoidWorker: boolean };
+
+export function afterConnectError(code: unknown, message: string): Outcome {
+  if (code === 'WORKER_DRAINING') return { kind: 'rehome' };
+  if (typeof code === 'string') return { kind: 'lost', error: { code, message }, avoidWorker: !TOKEN_REFUSALS.has(code) };
+  return { kind: 'lost', error: { code: 'CONNECT_FAILED', message }, avoidWorker: true };
+}
+
+export function afterDisconnect(reason: string, facts: { draining: boolean; blipped: boolean; tokenFresh: boolean }): Outcome {
+  if (reason === 'io client disconnect') return { kind: 'ignore' };
+  if (facts.draining || reason === 'io server disconnect') return { kind: 'rehome' };
+  if (BLIPS.has(reason) && !facts.blipped && facts.tokenFresh) return { kind: 'retry-same' };
+  return { kind: 'lost', error: { code: 'DISCONNECTED', message: reason }, avoidWorker: true };
+}
+
+/** Workers to avoid after a failure: the failed one added (newest last), or none when the worker was fine. */
+export function nextAvoid(avoid: readonly string[], failedOn: string | undefined, avoidWorker: boolean): string[] {
+  if (!avoidWorker) return [];
+  if (failedOn === undefined || avoid.includes(failedOn)) return [...avoid];
+  return [...avoid, failedOn].slice(-AVOID_MAX);
 }

@@ -6,7 +6,7 @@ import { DRAIN_EVENT, type ClientToServerEvents, type ServerToClientEvents, type
 import { AckQueue } from './ack-queue.js';
 import { resolveEndpoint, type FetchLike, type RoutedSocketError } from './resolve-endpoint.js';
 import { guarded, Listeners } from './listeners.js';
-import { openSocket, retryDelayMs } from './connect-attempt.js';
+import { afterConnectError, afterDisconnect, BLIP_CONNECT_TIMEOUT_MS, nextAvoid, openSocket, retryDelayMs, type Outcome } from './connect-attempt.js';
 import {
   type AckValue, type EmitArgs, type EventsMap, type Handler, type Params,
   type RoutedSocketEvents, type RoutedSocketInfo, type RoutedSocketOptions, type RoutedSocketState,
@@ -15,15 +15,6 @@ import {
 export type * from './routed-socket-options.js';
 
 const FRESH_TOKEN_MARGIN_MS = 5_000;
-/** The front takes at most this many ids in `avoid`. */
-const AVOID_MAX = 4;
-/** The one quick try of the same worker after a blip. */
-const BLIP_CONNECT_TIMEOUT_MS = 3_000;
-/** Disconnects of a connection that was fine: the network, not the worker, may be at fault. */
-const BLIPS: ReadonlySet<string> = new Set(['transport close', 'transport error', 'ping timeout']);
-// Refusals that only mean "get a new token": the worker itself is fine, so it is not avoided.
-const TOKEN_REFUSALS: ReadonlySet<string> = new Set(['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED']);
-
 export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends EventsMap = ClientToServerEvents> {
   readonly #options: RoutedSocketOptions;
   readonly #fetch: FetchLike;
@@ -52,33 +43,17 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
     if (options.autoConnect !== false) this.connect();
   }
 
-  get state(): RoutedSocketState {
-    return this.#state;
-  }
+  get state(): RoutedSocketState { return this.#state; }
   /** The socket.io id of the live connection. */
-  get id(): string | undefined {
-    return this.#socket?.connected ? this.#socket.id : undefined;
-  }
-  get connected(): boolean {
-    return this.#state === 'connected';
-  }
+  get id(): string | undefined { return this.#socket?.connected ? this.#socket.id : undefined; }
+  get connected(): boolean { return this.#state === 'connected'; }
   /** Whether the live connection recovered its session (socket.io connection state recovery). */
-  get recovered(): boolean {
-    return this.#socket?.recovered ?? false;
-  }
+  get recovered(): boolean { return this.#socket?.recovered ?? false; }
   /** The live socket.io-client Socket, for what this class does not wrap; null between connections. */
-  get socket(): Socket | null {
-    return this.#socket;
-  }
-  get currentWorkerId(): string | null {
-    return this.#workerId;
-  }
-  get transport(): string | null {
-    return this.#transport;
-  }
-  get info(): RoutedSocketInfo {
-    return { workerId: this.#workerId, transport: this.#transport, failures: this.#failures, error: this.#error };
-  }
+  get socket(): Socket | null { return this.#socket; }
+  get currentWorkerId(): string | null { return this.#workerId; }
+  get transport(): string | null { return this.#transport; }
+  get info(): RoutedSocketInfo { return { workerId: this.#workerId, transport: this.#transport, failures: this.#failures, error: this.#error }; }
 
   /** Open the connection (after `autoConnect: false`, or again after `close()`). */
   connect(): this {
@@ -187,31 +162,32 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
     let blipped = false;
     socket.on(DRAIN_EVENT, () => {
       draining = true;
-      this.#rehome(socket, 'worker draining');
+      act({ kind: 'rehome' }, 'worker draining');
     });
-    socket.on('connect_error', (err) => {
-      const code: unknown = (err as { data?: { code?: unknown } }).data?.code;
-      if (code === 'WORKER_DRAINING') this.#rehome(socket, 'worker draining');
-      else if (typeof code === 'string') this.#lost(socket, { code, message: err.message }, !TOKEN_REFUSALS.has(code));
-      else this.#lost(socket, { code: 'CONNECT_FAILED', message: err.message }, true);
-    });
-    socket.on('disconnect', (reason) => {
-      if (reason === 'io client disconnect') return;
-      if (draining || reason === 'io server disconnect') this.#rehome(socket, reason);
-      else if (BLIPS.has(reason) && !blipped && endpoint.expiresAt - Date.now() > FRESH_TOKEN_MARGIN_MS) {
-        // A blip: the worker may well be up. Try it once more with the same socket, so that
-        // socket.io can take the session up again (its id, rooms and missed broadcasts).
+    const act = (outcome: Outcome, reason: string) => {
+      if (outcome.kind === 'rehome') this.#rehome(socket, reason);
+      else if (outcome.kind === 'lost') this.#lost(socket, outcome.error, outcome.avoidWorker);
+      else if (outcome.kind === 'retry-same') {
         blipped = true;
-        this.#workerId = null;
-        this.#transport = null;
-        this.#setState('reconnecting');
-        this.#fire('disconnect', reason);
-        // Briefly: a worker that hangs must not hold its clients back from another one for long.
-        socket.io.timeout(Math.min(BLIP_CONNECT_TIMEOUT_MS, this.#options.connectTimeoutMs ?? 10_000));
-        socket.connect();
-      } else this.#lost(socket, { code: 'DISCONNECTED', message: reason }, true);
+        this.#retrySame(socket, reason);
+      }
+    };
+    socket.on('connect_error', (err) => act(afterConnectError((err as { data?: { code?: unknown } }).data?.code, err.message), 'worker draining'));
+    socket.on('disconnect', (reason) => {
+      act(afterDisconnect(reason, { draining, blipped, tokenFresh: endpoint.expiresAt - Date.now() > FRESH_TOKEN_MARGIN_MS }), reason);
     });
     socket.on('connect', () => (blipped = false));
+  }
+
+  /** A blip: the worker may well be up. Try it once more with the same socket (its session id and last offset). */
+  #retrySame(socket: Socket, reason: string): void {
+    this.#workerId = null;
+    this.#transport = null;
+    this.#setState('reconnecting');
+    this.#fire('disconnect', reason);
+    // Briefly: a worker that hangs must not hold its clients back from another one for long.
+    socket.io.timeout(Math.min(BLIP_CONNECT_TIMEOUT_MS, this.#options.connectTimeoutMs ?? 10_000));
+    socket.connect();
   }
 
   /**
@@ -238,9 +214,7 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
     this.#socket = null;
     // Releases a half-open engine; this socket's later events fail the check above.
     socket.disconnect();
-    const failedOn = this.#endpoint?.workerId;
-    if (!avoidWorker) this.#avoid = [];
-    else if (failedOn !== undefined && !this.#avoid.includes(failedOn)) this.#avoid = [...this.#avoid, failedOn].slice(-AVOID_MAX);
+    this.#avoid = nextAvoid(this.#avoid, this.#endpoint?.workerId, avoidWorker);
     if (wasConnected) this.#fire('disconnect', error.message);
     this.#failed(error, 0);
   }
