@@ -2,6 +2,8 @@
 // slot now, drained processes still finishing, forking and messaging them. No policy: when to
 // fork, drain or kill is the supervisor's.
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import type { Logger } from 'pino';
+import type { WorkerInfo } from '../registry/membership.js';
 import type { SupervisorToChild } from './ipc-messages.js';
 import { relayChild, type RelayChild } from './metrics-relay.js';
 
@@ -106,6 +108,14 @@ export class Children {
     return new Promise((resolve) => this.#readyWaiters.set(id, [...(this.#readyWaiters.get(id) ?? []), resolve]));
   }
 
+  /** The membership to whoever routes: the front, or in single-port mode every worker's own front. */
+  sendMembership(workers: WorkerInfo[], singlePort: boolean): void {
+    const message: SupervisorToChild = { sioroute: 1, type: 'membership', workers };
+    for (const slot of this.slots.values()) {
+      if (slot.ready && slot.process && (singlePort ? slot.role === 'worker' : slot.role === 'front')) sendTo(slot.process, message);
+    }
+  }
+
   whenReady(slot: Slot): Promise<void> {
     return slot.ready ? Promise.resolve() : this.nextReady(slot.id);
   }
@@ -120,4 +130,19 @@ export function metricsSources(children: Children): RelayChild[] {
   }
   for (const old of children.retired) sources.push(source(old, `${children.slotOf(old)?.id ?? 'worker'} (draining)`));
   return sources;
+}
+
+/**
+ * A child got SIGTERM. Sent to it alone, it is a restart of that child (a worker drains and is
+ * replaced, the front closes and is respawned). Sent to the whole group (Ctrl-C, systemd,
+ * `timeout`), the supervisor got it too within `windowMs`: its stop drains everyone, and nothing
+ * is replaced.
+ */
+export function restartIfAlone(slot: Slot, signal: string, options: { running: () => boolean; windowMs: number; logger: Logger }): void {
+  const child = slot.process;
+  setTimeout(() => {
+    if (!options.running() || !child || slot.process !== child) return;
+    options.logger.info({ id: slot.id, signal }, `${slot.id} was signalled alone: restarting it`);
+    sendTo(child, { sioroute: 1, type: slot.role === 'worker' ? 'drain' : 'shutdown' });
+  }, options.windowMs).unref();
 }

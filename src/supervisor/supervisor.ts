@@ -1,47 +1,23 @@
-// The primary process: forks the front and the workers, keeps the membership they report, tells the
-// front about it over IPC, respawns what crashes with backoff, and shuts everything down on demand.
-// It opens no port and parses no client bytes, so there is little in it that can crash. In
-// single-port mode it owns the one public port instead of forking a front: a ConnectionRouter hands
-// each connection, unread, to its worker, and every worker serves the front's routes from a
-// mirror of the membership.
+// The primary process: forks the front and the workers, keeps the membership they report and tells
+// the front, respawns what crashes, restarts and stops on demand. It opens no port (single-port
+// mode: the public port, whose connections it hands over unread) and parses no client bytes.
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { setupPrimary as setupClusterAdapterPrimary } from '@socket.io/cluster-adapter';
-import type { Logger } from 'pino';
-import type { Config } from '../config/settings.js';
-import { isChildMessage, type ChildToSupervisor, type SupervisorToChild } from './ipc-messages.js';
+import type { ClusterInfo, SupervisorOptions } from './supervisor-options.js';
+import { isChildMessage, type ChildToSupervisor } from './ipc-messages.js';
 import { Membership } from '../registry/membership.js';
 import { PublicPort } from '../single-port/public-port.js';
 import { LifecycleMetrics } from './lifecycle-metrics.js';
 import { MetricsRelay } from './metrics-relay.js';
 import { nextCrashCount, restartDelayMs } from './restart-backoff.js';
 import { childEnv } from './child-env.js';
-import { Children, metricsSources, sendTo, type Role, type Slot } from './children.js';
-import { heartbeatVerdicts } from './heartbeat-watch.js';
+import { Children, metricsSources, restartIfAlone, sendTo, type Role, type Slot } from './children.js';
+import { enforceHeartbeats } from './heartbeat-watch.js';
 import { applyWorkerReport, isWorkerReport } from './worker-reports.js';
 import { restartWorkers } from './rolling-restart.js';
 import { stopChildren } from './stop-children.js';
 
-export interface SupervisorOptions {
-  readonly config: Config;
-  readonly secret: string;
-  readonly logger: Logger;
-  /** The script children run: the CLI, which dispatches on SIOROUTE_ROLE. */
-  readonly exec: string;
-  /** A ready worker that sends no heartbeat for this long is taken out of routing. @default 1500 */
-  readonly heartbeatTimeoutMs?: number;
-  /** ... and killed and replaced after this long. @default 5000 */
-  readonly hangKillMs?: number;
-  /** A replacement not ready this long after its drain started fails a rolling restart. @default 30_000 */
-  readonly replaceTimeoutMs?: number;
-  /** Children still running this long after a shutdown request are killed. @default 5000 */
-  readonly shutdownTimeoutMs?: number;
-}
-
-export interface ClusterInfo {
-  frontUrl: string;
-  frontPort: number;
-  workers: { id: string; port: number; pid: number }[];
-}
+export type { ClusterInfo, SupervisorOptions } from './supervisor-options.js';
 
 const HEARTBEAT_CHECK_MS = 250;
 // A drained process still running this long after its drain should have ended is killed.
@@ -209,7 +185,7 @@ export class Supervisor {
         slot.fatalReason = message.reason;
         break;
       case 'signalled':
-        this.#signalled(slot, message.signal);
+        restartIfAlone(slot, message.signal, { running: () => this.#state === 'running', windowMs: GROUP_SIGNAL_WINDOW_MS, logger: this.#opts.logger });
         break;
       case 'metrics-request': {
         const front = slot.process;
@@ -222,20 +198,6 @@ export class Supervisor {
         break;
       }
     }
-  }
-
-  /**
-   * A child got SIGTERM. Sent to it alone, it is a restart of that child (a worker drains and is
-   * replaced, the front closes and is respawned). Sent to the whole group (Ctrl-C, systemd,
-   * `timeout`), the supervisor got it too: its stop drains everyone, and nothing is replaced.
-   */
-  #signalled(slot: Slot, signal: string): void {
-    const child = slot.process;
-    setTimeout(() => {
-      if (this.#state !== 'running' || !child || slot.process !== child) return;
-      this.#opts.logger.info({ id: slot.id, signal }, `${slot.id} was signalled alone: restarting it`);
-      sendTo(child, { sioroute: 1, type: slot.role === 'worker' ? 'drain' : 'shutdown' });
-    }, GROUP_SIGNAL_WINDOW_MS).unref();
   }
 
   /** The slot's process is draining and has freed its port: out of routing, replacement started. */
@@ -276,29 +238,10 @@ export class Supervisor {
   }
 
   #checkHeartbeats(): void {
-    for (const { action, worker, silentForMs } of heartbeatVerdicts(this.membership.list(), Date.now(), this.#opts)) {
-      if (action === 'unhealthy') {
-        this.#opts.logger.warn({ workerId: worker.id, silentForMs }, 'worker missed heartbeats; out of routing');
-        this.membership.upsert({ ...worker, state: 'unhealthy' });
-      } else {
-        this.#opts.logger.error({ workerId: worker.id, silentForMs }, 'worker hangs; killing it');
-        this.#children.slots.get(worker.id)?.process?.process.kill('SIGKILL');
-      }
-    }
+    enforceHeartbeats(this.membership, Date.now(), this.#opts, this.#opts.logger, (id) => this.#children.slots.get(id)?.process?.process.kill('SIGKILL'));
   }
 
   #sendMembership(): void {
-    const message: SupervisorToChild = { sioroute: 1, type: 'membership', workers: this.membership.list() };
-    if (this.#opts.config.singlePort) {
-      // Every worker serves the front's routes from its own mirror.
-      for (const slot of this.#children.slots.values()) if (slot.ready) this.#send(slot, message);
-      return;
-    }
-    const front = this.#children.slots.get('front');
-    if (front?.ready) this.#send(front, message);
-  }
-
-  #send(slot: Slot, message: SupervisorToChild): void {
-    if (slot.process) sendTo(slot.process, message);
+    this.#children.sendMembership(this.membership.list(), this.#opts.config.singlePort);
   }
 }
