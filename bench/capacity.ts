@@ -1,282 +1,200 @@
-// Capacity of the embedded default (WORKERS=2): memory per idle WebSocket connection on a worker,
-// and how many idle connections the cluster holds before echo latency p99 passes a limit.
-//   node dist/bench/capacity.js [--max 20000 --step 2500 --p99-limit-ms 100 --generators 3]
-// Idle clients live in generator processes (bench/capacity-generator.ts), each client from its own
-// loopback address (clientAddress(i)); the echo probes run here, so their timings do not queue
-// behind thousands of idle clients. Bounded in count and time; loopback only.
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+// Capacity of the embedded default with enough workers: idle WebSocket clients ramp up in steps
+// while echo clients keep echoing, and every step reports connections, echo latency, connect
+// rate, each worker's RSS and the supervisor's and front's CPU. Then one worker holding its share
+// is killed with -9 and its clients' way back is timed (bench/capacity-failover.ts).
+//   node dist/bench/capacity.js [--max 200000 --step 25000 --workers 12 --generators 12]
+// Idle clients are the product's client (sioroute/client), each from its own loopback address, in
+// generator processes (bench/capacity-generator.ts). Bounded in count and time; loopback only.
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { clientAddress, connectClient, httpGet, resolveEndpoint, type DemoSocket } from '../src/testing/clients.js';
-import { startCluster, type RunningCluster } from '../src/testing/cluster-process.js';
-import type { GeneratorCommand, GeneratorReply } from './capacity-generator.js';
-import { percentile } from './stats.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startCluster } from '../src/testing/cluster-process.js';
+import type { GeneratorReply } from './capacity-generator.js';
+import { reports, runFailoverStorm, stormMarkdown, type Generator, type StormResult } from './capacity-failover.js';
+import { EchoLoad, type EchoWindow } from './echo-load.js';
+import { GeneratorProcess } from './generator-pool.js';
+import { conntrack, cpuSeconds, memAvailableBytes, rssBytes } from './proc-stats.js';
 
 export interface CapacityOptions {
   maxConnections: number;
   step: number;
-  p99LimitMs: number;
+  workers: number;
   generators: number;
-  /** Idle clients pinned to one worker for the memory figure. @default min(2000, maxConnections) */
-  memoryConnections?: number;
+  /** Clients echoing throughout, each once a second. @default 500 */
+  echoClients?: number;
+  p99LimitMs: number;
+  /** Kill a worker at the end and time its clients' way back. @default true */
+  failover?: boolean;
   log?: (line: string) => void;
 }
-export interface CapacityStep {
-  /** Idle connections asked for (probes not included). */
+export interface CapacityStep extends EchoWindow {
   target: number;
-  /** Idle connections open after the step, as the generators count them. */
+  /** Idle clients connected after the step, as the generators count them. */
   open: number;
   failed: number;
-  /** Clients the workers report (/status.json), probes included. */
-  serverClients: number;
   openSeconds: number;
-  echoes: number;
-  echoFailed: number;
-  p50Ms: number;
-  p99Ms: number;
+  connectsPerSecond: number;
   workerRssMiB: number[];
+  /** CPU used during the step (ramp and echo window), in % of one core. */
+  supervisorCpuPct: number;
+  frontCpuPct: number;
+  generatorRssMiB: number;
+  conntrackCount: number | null;
+  memAvailableGiB: number;
 }
 export interface CapacityResult {
   options: Omit<CapacityOptions, 'log'>;
   node: string;
-  memory: { workerId: string; connections: number; rssBeforeMiB: number; rssAfterMiB: number; bytesPerConnection: number; controlDeltaMiB: number };
-  probes: { clients: number; seconds: number; periodMs: number };
   steps: CapacityStep[];
-  /** Idle connections of the last step whose p99 stayed within the limit. */
+  /** Idle connections of the last step that held (every client open, echo p99 within the limit). */
   capacity: number;
   stoppedBy: 'p99-limit' | 'maximum' | 'open-failures';
+  /** Marginal RSS per connection, all workers, between the steps nearest half and all of the capacity. */
+  marginal: { from: number; to: number; bytesPerConnection: number } | null;
+  conntrackMax: number | null;
+  failover: StormResult | null;
   seconds: number;
 }
 
 const GENERATOR_PATH = fileURLToPath(new URL('./capacity-generator.js', import.meta.url));
-/** Well under the 20,000 open files one process may hold. */
-const MAX_PER_GENERATOR = 9_000;
-const PROBES = 50;
-const PROBE_SECONDS = 2;
-const PROBE_PERIOD_MS = 100;
-const ECHO_TIMEOUT_MS = 5_000;
-const STEP_DEADLINE_MS = 60_000;
-const MIB = 1024 * 1024;
-
-const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
+/** A generator holds at most this many clients: each is one open file, and a process may hold 20,000. */
+export const MAX_PER_GENERATOR = 18_000;
+const ECHO_PERIOD_MS = 1_000;
+const ECHO_WINDOW_MS = 5_000;
+const STEP_DEADLINE_MS = 240_000;
+const MIB = 2 ** 20;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/** VmRSS of a process in bytes; NaN if it is gone (a respawned worker has a new pid). */
-function rssBytes(pid: number): number {
-  try {
-    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) * 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Median of a few readings per pid: one reading catches the heap mid-collection. */
-async function sampleRss(pids: number[], readings = 5): Promise<number[]> {
-  const samples: number[][] = pids.map(() => []);
-  for (let i = 0; i < readings; i++) {
-    if (i > 0) await sleep(300);
-    pids.forEach((pid, j) => samples[j]!.push(rssBytes(pid)));
-  }
-  return samples.map(median);
-}
-
-class Generator {
-  readonly child: ChildProcess = fork(GENERATOR_PATH, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-
-  /** One command at a time; the answer, or an error when the child dies or takes too long. */
-  request(command: GeneratorCommand, timeoutMs: number): Promise<GeneratorReply> {
-    const child = this.child;
-    return new Promise((resolve, reject) => {
-      const settle = (error: Error | undefined, reply?: GeneratorReply) => {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        if (error) reject(error);
-        else resolve(reply!);
-      };
-      const onMessage = (reply: GeneratorReply) => settle(undefined, reply);
-      const onExit = (code: number | null) => settle(new Error(`generator ${child.pid} exited with ${String(code)}`));
-      const timer = setTimeout(() => settle(new Error(`generator ${child.pid}: no answer to ${command.type} within ${timeoutMs} ms`)), timeoutMs);
-      child.on('message', onMessage);
-      child.on('exit', onExit);
-      child.send(command);
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
-/** Every probe sends an acknowledged echo each PROBE_PERIOD_MS (or when the last returns, if later). */
-async function probe(sockets: DemoSocket[]): Promise<{ echoes: number; failed: number; p50Ms: number; p99Ms: number }> {
-  const rtts: number[] = [];
-  let failed = 0;
-  const end = performance.now() + PROBE_SECONDS * 1000;
-  await Promise.all(
-    sockets.map(async (socket, i) => {
-      await sleep(Math.random() * PROBE_PERIOD_MS); // spread the probes' phases
-      while (performance.now() < end) {
-        const sent = performance.now();
-        try {
-          await socket.timeout(ECHO_TIMEOUT_MS).emitWithAck('echo', i);
-          rtts.push(performance.now() - sent);
-        } catch {
-          failed++;
-          rtts.push(ECHO_TIMEOUT_MS); // a lost echo counts as the slowest possible
-        }
-        await sleep(Math.max(0, sent + PROBE_PERIOD_MS - performance.now()));
-      }
-    }),
-  );
-  rtts.sort((a, b) => a - b);
-  return { echoes: rtts.length, failed, p50Ms: round(percentile(rtts, 50), 2), p99Ms: round(percentile(rtts, 99), 2) };
-}
-
-async function serverClients(cluster: RunningCluster): Promise<number> {
-  return (await httpGet(`${cluster.frontUrl}/status.json`)).json<{ clients: number }>().clients;
-}
-
 export async function runCapacity(options: CapacityOptions): Promise<CapacityResult> {
-  const { maxConnections, step, p99LimitMs, generators: generatorCount } = options;
-  const memoryConnections = options.memoryConnections ?? Math.min(2_000, maxConnections);
+  const { maxConnections, step, workers, generators: generatorCount, p99LimitMs } = options;
+  const echoClients = options.echoClients ?? 500;
   const log = options.log ?? (() => {});
-  if (!(step > 0 && maxConnections >= step && generatorCount >= 1)) throw new Error('runCapacity: expected step > 0, maxConnections >= step, generators >= 1');
-  if (Math.ceil(maxConnections / generatorCount) > MAX_PER_GENERATOR || memoryConnections > MAX_PER_GENERATOR) {
-    throw new Error(`runCapacity: keep each generator under ${MAX_PER_GENERATOR} connections (use more generators)`);
-  }
+  if (!(step > 0 && maxConnections >= step && generatorCount >= 1 && workers >= 1)) throw new Error('runCapacity: expected step > 0, maxConnections >= step, generators >= 1, workers >= 1');
+  if (Math.ceil(maxConnections / generatorCount) > MAX_PER_GENERATOR) throw new Error(`runCapacity: keep each generator under ${MAX_PER_GENERATOR} clients (use more generators)`);
   const started = Date.now();
-  // A long token lifetime only so the pinned memory clients may all share one token.
-  const cluster = await startCluster({ env: { WORKERS: '2', TOKEN_TTL_SECONDS: '600' }, timeoutMs: 60_000 });
-  const generators = Array.from({ length: generatorCount }, () => new Generator());
-  const probes: DemoSocket[] = [];
+  const cluster = await startCluster({ env: { WORKERS: String(workers), LOG_LEVEL: 'info' }, timeoutMs: 120_000 });
+  const generators: Generator[] = Array.from({ length: generatorCount }, () => new GeneratorProcess(GENERATOR_PATH));
+  const echo = new EchoLoad();
   try {
-    const pids = cluster.workers.map((w) => w.pid);
-    const open = (g: Generator, command: Omit<Extract<GeneratorCommand, { type: 'open' }>, 'type' | 'frontUrl' | 'deadline'>) =>
-      g.request({ type: 'open', frontUrl: cluster.frontUrl, deadline: Date.now() + STEP_DEADLINE_MS, ...command }, STEP_DEADLINE_MS + 30_000) as Promise<Extract<GeneratorReply, { type: 'opened' }>>;
-
-    // 1. Memory: K idle clients pinned to one worker (one shared token), the other worker as control.
-    const pinned = await resolveEndpoint(cluster.frontUrl, clientAddress(0));
-    const target = cluster.workers.findIndex((w) => w.id === pinned.workerId);
-    const order = [pids[target]!, pids[1 - target]!];
-    await sleep(2_000);
-    const before = await sampleRss(order);
-    const opened = await open(generators[0]!, { from: 0, count: memoryConnections, endpoint: pinned });
-    await sleep(3_000);
-    const after = await sampleRss(order);
-    const memory = {
-      workerId: pinned.workerId,
-      connections: opened.open,
-      rssBeforeMiB: round(before[0]! / MIB),
-      rssAfterMiB: round(after[0]! / MIB),
-      bytesPerConnection: Math.round((after[0]! - before[0]!) / Math.max(1, opened.open)),
-      controlDeltaMiB: round((after[1]! - before[1]!) / MIB),
-    };
-    log(`memory: ${opened.open} idle clients on ${memory.workerId}: ${memory.bytesPerConnection} bytes each (${opened.failed} failed)`);
-    await generators[0]!.request({ type: 'close' }, 30_000);
-    for (const deadline = Date.now() + 15_000; (await serverClients(cluster)) > 0 && Date.now() < deadline; ) await sleep(250);
-
-    // 2. Ramp. Probe clients resolve through the front like everyone else, so they sit on both workers.
-    const probeBase = memoryConnections;
-    probes.push(...(await Promise.all(Array.from({ length: PROBES }, (_, i) => connectClient(cluster.frontUrl, clientAddress(probeBase + i), { transports: ['websocket'] })))).map((c) => c.socket));
-    const rampBase = probeBase + PROBES;
+    const workerPids = () => cluster.workers.map((w) => w.pid);
+    const supervisorPid = cluster.process.pid!;
+    // Echo clients take the first addresses; the idle ones follow.
+    await echo.start(cluster.frontUrl, echoClients, 0, ECHO_PERIOD_MS);
+    const idleBase = echoClients;
     const steps: CapacityStep[] = [];
     let stoppedBy: CapacityResult['stoppedBy'] = 'maximum';
-    for (let total = 0; total <= maxConnections; ) {
+    for (let total = 0; ; total = Math.min(total + step, maxConnections)) {
       const previous = steps.at(-1)?.target ?? 0;
       const added = total - previous;
-      const openedAt = Date.now();
-      let idle = 0;
+      const cpu0 = [cpuSeconds(supervisorPid), cpuSeconds(cluster.frontPid)];
+      const workerCpu0 = workerPids().reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+      const generatorCpu0 = (await reports(generators)).reduce((sum, r) => sum + r.cpuSeconds, 0);
+      const t0 = performance.now();
       let failed = 0;
       if (added > 0) {
-        // Contiguous address ranges, one per generator, after everything opened so far.
         const share = Math.ceil(added / generators.length);
-        const replies = await Promise.all(
-          generators.map((g, i) => open(g, { from: rampBase + previous + i * share, count: Math.max(0, Math.min(share, added - i * share)) })),
-        );
-        idle = replies.reduce((sum, r) => sum + r.open, 0);
+        const replies = await Promise.all(generators.map((g, i) => g.request(
+          { type: 'open', frontUrl: cluster.frontUrl, from: idleBase + previous + i * share, count: Math.max(0, Math.min(share, added - i * share)), deadline: Date.now() + STEP_DEADLINE_MS },
+          STEP_DEADLINE_MS + 60_000,
+        ))) as Extract<GeneratorReply, { type: 'opened' }>[];
         failed = replies.reduce((sum, r) => sum + r.failed, 0);
-        for (const r of replies) if (r.firstError) log(`step ${total}: first failure: ${r.firstError}`);
       }
-      const openSeconds = round((Date.now() - openedAt) / 1000);
-      await sleep(1_000); // let the connect burst settle before timing
-      const echo = await probe(probes);
+      const openSeconds = (performance.now() - t0) / 1000;
+      const workerCpuOpen = workerPids().reduce((sum, pid) => sum + cpuSeconds(pid), 0) - workerCpu0;
+      const frontCpuOpen = cpuSeconds(cluster.frontPid) - cpu0[1]!;
+      const generatorCpuOpen = (await reports(generators)).reduce((sum, r) => sum + r.cpuSeconds, 0) - generatorCpu0;
+      if (added > 0) log(`step ${total}: CPU per connect: workers ${(workerCpuOpen / added * 1e6).toFixed(0)} µs, front ${(frontCpuOpen / added * 1e6).toFixed(0)} µs, generators ${(generatorCpuOpen / added * 1e6).toFixed(0)} µs`);
+      await sleep(1_000); // let the connect burst settle before the echo window
+      const windowStart = performance.now();
+      await sleep(ECHO_WINDOW_MS);
+      const window = echo.window(windowStart, performance.now());
+      const elapsed = (performance.now() - t0) / 1000;
+      const cpu1 = [cpuSeconds(supervisorPid), cpuSeconds(cluster.frontPid)];
+      const state = await reports(generators);
+      const open = state.reduce((sum, r) => sum + r.connected, 0);
       const row: CapacityStep = {
-        target: total, open: idle, failed, serverClients: await serverClients(cluster), openSeconds,
-        echoes: echo.echoes, echoFailed: echo.failed, p50Ms: echo.p50Ms, p99Ms: echo.p99Ms,
-        workerRssMiB: pids.map((pid) => round(rssBytes(pid) / MIB)),
+        target: total, open, failed, openSeconds: round(openSeconds), connectsPerSecond: added > 0 ? Math.round(added / openSeconds) : 0, ...window,
+        workerRssMiB: workerPids().map((pid) => round(rssBytes(pid) / MIB)),
+        supervisorCpuPct: round(((cpu1[0]! - cpu0[0]!) / elapsed) * 100), frontCpuPct: round(((cpu1[1]! - cpu0[1]!) / elapsed) * 100),
+        generatorRssMiB: state.reduce((sum, r) => sum + r.rssMiB, 0),
+        conntrackCount: conntrack()?.count ?? null,
+        memAvailableGiB: round(memAvailableBytes() / 2 ** 30),
       };
       steps.push(row);
-      log(`step ${total}: ${idle} open (${failed} failed) in ${openSeconds} s; echo p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms; worker RSS ${row.workerRssMiB.join(' / ')} MiB`);
-      if (row.p99Ms > p99LimitMs) {
-        stoppedBy = 'p99-limit';
-        break;
-      }
-      if (idle < 0.99 * total) {
-        stoppedBy = 'open-failures';
-        break;
-      }
-      if (total === maxConnections) break;
-      total = Math.min(total + step, maxConnections);
+      log(`step ${total}: ${open} open (${failed} failed) in ${row.openSeconds} s (${row.connectsPerSecond}/s); echo p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms (${row.echoes}, ${row.lost} lost); workers ${Math.min(...row.workerRssMiB)}–${Math.max(...row.workerRssMiB)} MiB; supervisor ${row.supervisorCpuPct}%, front ${row.frontCpuPct}%`);
+      if (row.p99Ms > p99LimitMs) { stoppedBy = 'p99-limit'; break; }
+      if (open < 0.99 * total) { stoppedBy = 'open-failures'; break; }
+      if (total >= maxConnections) break;
     }
-    const passing = stoppedBy === 'maximum' ? steps : steps.slice(0, -1);
+    const held = stoppedBy === 'maximum' ? steps : steps.slice(0, -1);
+    const capacity = held.at(-1)?.open ?? 0;
+    await echo.stop();
+    const failover = options.failover === false || capacity === 0 ? null : await runFailoverStorm({ cluster, generators, log });
     return {
-      options: { maxConnections, step, p99LimitMs, generators: generatorCount, memoryConnections },
-      node: process.version,
-      memory,
-      probes: { clients: PROBES, seconds: PROBE_SECONDS, periodMs: PROBE_PERIOD_MS },
-      steps,
-      capacity: passing.at(-1)?.open ?? 0,
-      stoppedBy,
+      options: { maxConnections, step, workers, generators: generatorCount, echoClients, p99LimitMs, failover: options.failover ?? true },
+      node: process.version, steps, capacity, stoppedBy, marginal: marginalRss(held), conntrackMax: conntrack()?.max ?? null, failover,
       seconds: round((Date.now() - started) / 1000),
     };
   } finally {
-    for (const socket of probes) socket.close();
+    await echo.stop();
     await Promise.all(generators.map((g) => g.stop()));
     await cluster.stop();
   }
 }
 
-export function capacityMarkdown(result: CapacityResult): string {
-  const m = result.memory;
-  const { maxConnections, p99LimitMs, generators } = result.options;
+/** RSS of all workers per added connection between the step nearest half the last one and the last. */
+function marginalRss(steps: CapacityStep[]): CapacityResult['marginal'] {
+  const last = steps.at(-1);
+  if (!last || last.target === 0) return null;
+  const half = steps.reduce((best, s) => (Math.abs(s.target - last.target / 2) < Math.abs(best.target - last.target / 2) ? s : best));
+  if (half === last || last.open === half.open) return null;
+  const sum = (s: CapacityStep) => s.workerRssMiB.reduce((a, b) => a + b, 0) * MIB;
+  return { from: half.open, to: last.open, bytesPerConnection: Math.round((sum(last) - sum(half)) / (last.open - half.open)) };
+}
+
+export function capacityMarkdown(r: CapacityResult): string {
+  const { maxConnections, workers, generators, echoClients, p99LimitMs } = r.options;
   const verdict = {
-    'maximum': `at least **${result.capacity}** idle WebSocket connections (the most tried) with echo p99 ≤ ${p99LimitMs} ms`,
-    'p99-limit': `**${result.capacity}** idle WebSocket connections; echo p99 passed ${p99LimitMs} ms at the next step`,
-    'open-failures': `**${result.capacity}** idle WebSocket connections; the next step could not open its connections`,
-  }[result.stoppedBy];
+    'maximum': `at least **${r.capacity}** idle WebSocket connections (the most tried), echo p99 ≤ ${p99LimitMs} ms at every step`,
+    'p99-limit': `at least **${r.capacity}**; at the next step echo p99 passed ${p99LimitMs} ms`,
+    'open-failures': `at least **${r.capacity}**; the next step could not open all its connections`,
+  }[r.stoppedBy];
   return [
-    `Memory per idle WebSocket connection: **${(m.bytesPerConnection / 1024).toFixed(1)} KiB** (RSS of ${m.workerId} from ${m.rssBeforeMiB} to ${m.rssAfterMiB} MiB with ${m.connections} idle clients pinned to it; the other worker moved ${m.controlDeltaMiB} MiB; medians of 5 readings of /proc VmRSS, after a 3 s settle).`,
+    `Idle WebSocket clients ramp up to ${maxConnections} on the embedded default with WORKERS=${workers}, held by ${generators} generator processes; each client is sioroute/client from its own loopback address. ${echoClients} more clients send an acknowledged echo once a second throughout; each step's latency is over a ${ECHO_WINDOW_MS / 1000} s window after its connections are up (Node ${r.node}). CPU: % of one core over the step.`,
     '',
-    `Echo latency while idle WebSocket connections ramp up to ${maxConnections} on the embedded default (WORKERS=2), held by ${generators} generator processes; ${result.probes.clients} probe clients each send an acknowledged echo every ${result.probes.periodMs} ms for ${result.probes.seconds} s after every step (Node ${result.node}).`,
+    '| idle connections | open (failed) | connects/s | echoes (lost) | echo p50 | echo p99 | worker RSS min–max (sum) | supervisor CPU | front CPU | generators RSS |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+    ...r.steps.map((s) => `| ${s.target} | ${s.open} (${s.failed}) | ${s.connectsPerSecond || '-'} | ${s.echoes} (${s.lost}) | ${s.p50Ms} ms | ${s.p99Ms} ms | ${Math.min(...s.workerRssMiB)}–${Math.max(...s.workerRssMiB)} MiB (${round(s.workerRssMiB.reduce((a, b) => a + b, 0) / 1024, 2)} GiB) | ${s.supervisorCpuPct}% | ${s.frontCpuPct}% | ${round(s.generatorRssMiB / 1024, 1)} GiB |`),
     '',
-    '| idle connections | open (failed) | clients on the workers | opened in | echoes (lost) | p50 | p99 | worker RSS |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...result.steps.map((s) => `| ${s.target} | ${s.open} (${s.failed}) | ${s.serverClients} | ${s.openSeconds} s | ${s.echoes} (${s.echoFailed}) | ${s.p50Ms} ms | ${s.p99Ms} ms | ${s.workerRssMiB.join(' / ')} MiB |`),
+    `Capacity: ${verdict}.`,
+    r.marginal ? `Marginal worker memory between ${r.marginal.from} and ${r.marginal.to} connections: **${(r.marginal.bytesPerConnection / 1024).toFixed(1)} KiB** per connection (RSS of all workers).` : '',
+    `Limits at the last step: ${limitsLine(r)}`,
     '',
-    `Capacity: ${verdict}. Whole run ${result.seconds} s.`,
-  ].join('\n');
+    r.failover ? stormMarkdown(r.failover) : '',
+    `Whole run ${r.seconds} s.`,
+  ].filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n');
+}
+
+function limitsLine(r: CapacityResult): string {
+  const last = r.steps.at(-1)!;
+  const perWorker = Math.ceil(last.open / r.options.workers);
+  const track = last.conntrackCount === null ? 'no conntrack table on this machine' : `conntrack ${last.conntrackCount} of ${r.conntrackMax} entries`;
+  return `about ${perWorker} connections per worker against 20,000 open files per process; ${track}; ${last.memAvailableGiB} GiB of memory still available.`;
 }
 
 // Run as a script (full size by default); importing the module runs nothing.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
     options: {
-      max: { type: 'string', default: '20000' }, step: { type: 'string', default: '2500' },
-      'p99-limit-ms': { type: 'string', default: '100' }, generators: { type: 'string', default: '3' }, out: { type: 'string' },
+      max: { type: 'string', default: '200000' }, step: { type: 'string', default: '25000' }, workers: { type: 'string', default: '12' },
+      generators: { type: 'string', default: '12' }, 'echo-clients': { type: 'string', default: '500' }, 'p99-limit-ms': { type: 'string', default: '100' },
+      'no-failover': { type: 'boolean', default: false }, out: { type: 'string' },
     },
   });
   const result = await runCapacity({
-    maxConnections: Number(values.max), step: Number(values.step), p99LimitMs: Number(values['p99-limit-ms']), generators: Number(values.generators),
+    maxConnections: Number(values.max), step: Number(values.step), workers: Number(values.workers), generators: Number(values.generators),
+    echoClients: Number(values['echo-clients']), p99LimitMs: Number(values['p99-limit-ms']), failover: !values['no-failover'],
     log: (line) => process.stdout.write(`capacity: ${line}\n`),
   });
   if (values.out) writeFileSync(values.out, `${JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2)}\n`);

@@ -63,8 +63,8 @@ const section = async <T>(name: string, run: () => Promise<T>): Promise<{ result
 };
 
 const sizes = quick
-  ? { keys: 20_000, repeats: 3, frontSeconds: 2, frontRuns: 3, ws: 100, polling: 40, dataSeconds: 3, dataRuns: 3, connects: 200, maxConnections: 4000, step: 2000, failoverClients: 300, failoverRuns: 1, soakSeconds: 60, soakAlive: 500 }
-  : { keys: 100_000, repeats: 5, frontSeconds: 5, frontRuns: 3, ws: 500, polling: 200, dataSeconds: 5, dataRuns: 3, connects: 1000, maxConnections: 20_000, step: 2500, failoverClients: 2000, failoverRuns: 3, soakSeconds: 600, soakAlive: 2000 };
+  ? { keys: 20_000, repeats: 3, frontSeconds: 2, frontRuns: 3, ws: 100, polling: 40, dataSeconds: 3, dataRuns: 3, connects: 200, maxConnections: 6000, step: 2000, capacityWorkers: 4, capacityGenerators: 2, failoverClients: 300, failoverRuns: 1, soakSeconds: 60, soakAlive: 500 }
+  : { keys: 100_000, repeats: 5, frontSeconds: 5, frontRuns: 3, ws: 500, polling: 200, dataSeconds: 5, dataRuns: 3, connects: 1000, maxConnections: 200_000, step: 25_000, capacityWorkers: 12, capacityGenerators: 12, failoverClients: 2000, failoverRuns: 3, soakSeconds: 600, soakAlive: 2000 };
 
 async function measure() {
   const routing = await section('routing quality', () => runRoutingQuality({ keys: sizes.keys, repeats: sizes.repeats, workerCounts: [2, 4, 8, 16, 64] }));
@@ -72,7 +72,7 @@ async function measure() {
   const dataPath = await section('data path', () => runDataPath({ wsClients: sizes.ws, pollingClients: sizes.polling, seconds: sizes.dataSeconds, runs: sizes.dataRuns, log }));
   const connect = await section('connection setup', () => runConnect({ clients: sizes.connects, runs: 3, log }));
   const singlePort = await section('single-port mode', () => runSinglePort({ wsClients: sizes.ws, pollingClients: sizes.polling, seconds: sizes.dataSeconds, runs: sizes.dataRuns, connects: sizes.connects, log }));
-  const capacity = await section('capacity', () => runCapacity({ maxConnections: sizes.maxConnections, step: sizes.step, p99LimitMs: 100, generators: 3 }));
+  const capacity = await section('capacity', () => runCapacity({ maxConnections: sizes.maxConnections, step: sizes.step, p99LimitMs: 100, workers: sizes.capacityWorkers, generators: sizes.capacityGenerators, log }));
   const failover = await section('failover', () => runFailover({ clients: sizes.failoverClients, runs: sizes.failoverRuns }));
   const soak = await section('soak', () => runSoak({ seconds: sizes.soakSeconds, alive: sizes.soakAlive, warmupSeconds: 30, log }));
 

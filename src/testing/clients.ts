@@ -29,9 +29,13 @@ export function httpGet(url: string, options: { localAddress?: string; headers?:
   });
 }
 
-/** The i-th simulated client address: 127.0.1.1 ... 127.0.1.250, then 127.0.2.1, ... */
+/**
+ * The i-th simulated client address: 127.0.1.1 ... 127.0.1.250, then 127.0.2.1, ... up to
+ * 127.0.250.250 (62,500 addresses), then 127.1.1.1 and on: every one is loopback on Linux.
+ */
 export function clientAddress(i: number): string {
-  return `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+  if (!(Number.isInteger(i) && i >= 0 && i < 250 * 250 * 255)) throw new RangeError(`clientAddress: no simulated address for index ${i}`);
+  return `127.${Math.floor(i / 62_500)}.${1 + (Math.floor(i / 250) % 250)}.${1 + (i % 250)}`;
 }
 
 export async function resolveEndpoint(frontUrl: string, localAddress: string, avoid?: string): Promise<WsEndpoint> {
