@@ -143,7 +143,7 @@ ${failoverMarkdown(failover.result)}
 
 ## Membership at scale (separate services, Redis)
 
-${membership ? membershipScaleMarkdown(membership.result) : 'Not in this report yet: the section was added after the full run above. `node dist/bench/membership-scale.js` runs it alone (about 2 minutes); its figures are in [docs/scale.md](../docs/scale.md).'}
+${membership ? membershipScaleMarkdown(membership.result) : 'Not in this report yet: the section was added after the full run above. `node dist/bench/membership-scale.js` runs it alone (about a minute); its figures are in [docs/scale.md](../docs/scale.md).'}
 
 ## Soak
 
