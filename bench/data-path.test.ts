@@ -3,14 +3,16 @@
 // thresholds: on a shared machine the figures are for the report, not for a test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectMarkdown, runConnect } from './connect.js';
+import { connectMarkdown } from './connect-markdown.js';
+import { BEFORE, DEFAULT_ROWS, isOurs } from './connect-rows.js';
+import { runConnect } from './connect.js';
 import { DATA_PATH_SYSTEMS, dataPathMarkdown, runDataPath } from './data-path.js';
 import { SYSTEMS } from './peers/servers.js';
 
 // sioroute must be flawless. A peer's own occasional failure (@socket.io/sticky's polling relay
 // drops a request now and then under load) is its figure for the report, not a broken benchmark;
 // the peers must still work for most clients.
-const isOurs = (name: string) => name === 'sioroute' || name === 'sioroute1';
+const isOursSystem = (name: string) => name === 'sioroute' || name === 'sioroute1';
 const oursOnly = (problems: readonly string[]) => problems.filter((p) => p.startsWith('sioroute'));
 
 test('data path (smoke size): the four systems and sioroute with one worker answer acknowledged echoes over WebSocket and polling', { timeout: 120_000 }, async (t) => {
@@ -25,12 +27,12 @@ test('data path (smoke size): the four systems and sioroute with one worker answ
       const system = figures.systems[name];
       assert.ok(system, `${name} ${transport} has figures`);
       assert.ok(system.acks > 0, `${name} ${transport} acknowledged echoes`);
-      if (isOurs(name)) assert.equal(system.errors, 0, `${name} ${transport} errors: ${system.firstErrors.join('; ')}`);
+      if (isOursSystem(name)) assert.equal(system.errors, 0, `${name} ${transport} errors: ${system.firstErrors.join('; ')}`);
       assert.ok(system.p99Ms.median >= system.p50Ms.median);
       assert.ok(system.serverCpuUsPerAck.median > 0, `${name} ${transport}: the CPU of its processes was counted`);
       // Every client is accounted to a worker, e.g. "n0 5 / n1 5".
       const counted = system.splits[0]!.split(' / ').reduce((sum, part) => sum + Number(part.split(' ')[1]), 0);
-      if (isOurs(name)) assert.equal(counted, figures.clients, `${name} ${transport} split ${system.splits[0]}`);
+      if (isOursSystem(name)) assert.equal(counted, figures.clients, `${name} ${transport} split ${system.splits[0]}`);
       else assert.ok(counted >= figures.clients * 0.8, `${name} ${transport} split ${system.splits[0]}`);
     }
     for (const peer of SYSTEMS.filter((n) => n !== 'sioroute')) assert.ok(Number.isFinite(figures.vs[peer]!.throughput.median), `ratio against ${peer}`);
@@ -44,15 +46,21 @@ test('data path (smoke size): the four systems and sioroute with one worker answ
   assert.equal(result.websocket.systems.nginx!.splits[0]!.split(' / ').length, 2);
 });
 
-test('connection setup (smoke size): every sioroute client connects, and most clients of every peer', { timeout: 120_000 }, async (t) => {
+test('connection setup (smoke size): every sioroute row connects all its clients with sioroute/client, and most clients of every peer', { timeout: 180_000 }, async (t) => {
   const result = await runConnect({ clients: 20, runs: 1 });
-  t.diagnostic(`\n${connectMarkdown(result)}`);
-  assert.deepEqual(result.systems, [...SYSTEMS]);
-  assert.deepEqual(oursOnly(result.problems), []);
-  for (const name of SYSTEMS) {
-    const figures = result.bySystem[name]!;
+  const markdown = connectMarkdown(result);
+  t.diagnostic(`\n${markdown}`);
+  assert.deepEqual(result.rows, [...DEFAULT_ROWS]);
+  assert.deepEqual(result.problems.filter((p) => !p.startsWith('nginx') && !p.startsWith('bare')), []);
+  for (const name of DEFAULT_ROWS) {
+    const figures = result.byRow[name]!;
     assert.ok(figures.failures <= (isOurs(name) ? 0 : 4), `${name}: ${figures.failures} failures: ${figures.firstErrors.join('; ')}`);
     assert.ok(figures.seconds.median > 0);
   }
-  for (const peer of SYSTEMS.filter((n) => n !== 'sioroute')) assert.ok(Number.isFinite(result.vs[peer]!.median));
+  for (const name of DEFAULT_ROWS.filter(isOurs)) {
+    for (const peer of ['nginx', 'bare'] as const) assert.ok(Number.isFinite(result.vs[name]![peer]!.median), `${name} against ${peer}`);
+    if (name !== BEFORE) assert.ok(Number.isFinite(result.gain[name]!.median), `${name}: its gain`);
+  }
+  assert.match(markdown, /speed ÷ nginx \(target ≥ 1\.2x\)/);
+  assert.match(markdown, /What each row does/);
 });

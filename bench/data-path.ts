@@ -3,7 +3,8 @@
 // own loopback address. Throughput is acks per second over the measuring window (after a warm-up),
 // latency p50/p99 is over the acks of that window. Systems run interleaved in every run, so a slow
 // phase of the (shared, 2-core) machine hits all of them; ratios are taken per run, then the median.
-//   node dist/bench/data-path.js [--ws 500 --polling 200 --seconds 5 --runs 3 --connect 1000]
+//   node dist/bench/data-path.js [--ws 500 --polling 200 --seconds 5 --runs 3]
+// (connection setup: node dist/bench/connect.js)
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -343,17 +344,15 @@ export function dataPathMarkdown(r: DataPathResult): string {
   return lines.join('\n');
 }
 
-// Run as a script: both benchmarks, markdown on stdout, progress on stderr. Not top-level await:
-// connect.ts imports this module, and a module still awaiting at top level cannot be imported back.
+// Run as a script: markdown on stdout, progress on stderr. Not top-level await: connect.ts imports
+// this module, and a module still awaiting at top level cannot be imported back.
 async function main(): Promise<void> {
-  const { runConnect, connectMarkdown } = await import('./connect.js');
   const { values } = parseArgs({
     options: {
       ws: { type: 'string', default: '500' },
       polling: { type: 'string', default: '200' },
       seconds: { type: 'string', default: '5' },
       runs: { type: 'string', default: '3' },
-      connect: { type: 'string', default: '1000' },
       systems: { type: 'string' },
     },
   });
@@ -368,11 +367,6 @@ async function main(): Promise<void> {
   const started = Date.now();
   const dataPath = await runDataPath({ wsClients: count('ws', values.ws, 3000), pollingClients: count('polling', values.polling, 2000), seconds: count('seconds', values.seconds, 60), runs, ...(systems ? { systems } : {}), log });
   process.stdout.write(`## Data path\n\n${dataPathMarkdown(dataPath)}\n\n`);
-  const connectClients = count('connect', values.connect, 3000);
-  if (connectClients > 0) {
-    const connect = await runConnect({ clients: connectClients, runs, ...(systems ? { systems } : {}), log });
-    process.stdout.write(`## Connection setup\n\n${connectMarkdown(connect)}\n\n`);
-  }
   process.stdout.write(`(took ${Math.round((Date.now() - started) / 1000)} s)\n`);
 }
 

@@ -7,7 +7,7 @@
 //   node dist/bench/single-port.js [--ws 500 --polling 200 --seconds 5 --runs 3 --connects 1000]
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runConnect, type ConnectResult } from './connect.js';
+import { runSystemsConnect, type SystemsConnectResult } from './connect-systems.js';
 import { fmt, int, LABELS, ratio, runDataPath, type DataPathResult } from './data-path.js';
 import type { SystemName } from './peers/servers.js';
 
@@ -15,13 +15,13 @@ export const SINGLE_PORT_SYSTEMS: SystemName[] = ['single', 'sioroute', 'sticky'
 
 export interface SinglePortResult {
   dataPath: DataPathResult;
-  connect: ConnectResult;
+  connect: SystemsConnectResult;
 }
 
 export async function runSinglePort(options: { wsClients: number; pollingClients: number; seconds: number; runs: number; connects: number; log?: (line: string) => void }): Promise<SinglePortResult> {
   const common = { systems: SINGLE_PORT_SYSTEMS, reference: 'single' as const, runs: options.runs, ...(options.log ? { log: options.log } : {}) };
   const dataPath = await runDataPath({ ...common, wsClients: options.wsClients, pollingClients: options.pollingClients, seconds: options.seconds });
-  const connect = await runConnect({ ...common, clients: options.connects });
+  const connect = await runSystemsConnect({ ...common, clients: options.connects });
   return { dataPath, connect };
 }
 

@@ -36,6 +36,8 @@ export interface RunningSystem {
   readonly workers: number;
   /** The processes whose trees (children included) make up the system, for CPU accounting. */
   readonly pids: readonly number[];
+  /** sioroute's front (`http://127.0.0.1:<port>`), where its own client resolves; none for the peers. */
+  readonly frontUrl?: string;
   /** Where a client at this source address connects (for sioroute: a GET /ws-endpoint first). */
   endpoint(localAddress: string): Promise<Endpoint>;
   stop(): Promise<void>;
@@ -99,6 +101,7 @@ async function startSioroute(name: 'sioroute' | 'sioroute1' | 'single'): Promise
     name,
     workers: cluster.workers.length,
     pids: [cluster.process.pid!],
+    frontUrl: cluster.frontUrl,
     endpoint: (localAddress) => resolveEndpoint(cluster.frontUrl, localAddress),
     stop: async () => {
       await cluster.stop();

@@ -32,7 +32,7 @@ function registerAppHandlers(io: Server, name: string): void {
   });
 }
 
-export async function startExistingWorker(name: string, options: { allowedOrigins?: string[] } = {}): Promise<ExistingWorker> {
+export async function startExistingWorker(name: string, options: { allowedOrigins?: string[]; publicUrl?: string } = {}): Promise<ExistingWorker> {
   const http = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`the app's own http route on ${name}`);
@@ -41,7 +41,7 @@ export async function startExistingWorker(name: string, options: { allowedOrigin
   registerAppHandlers(io, name);
   // The admin UI (no auth, as a local tool would run it): its namespace takes no routing token.
   instrument(io, { auth: false, mode: 'development' });
-  const handle = attachWorker(io, { workerId: name, secret: SECRET, exemptNamespaces: ['/admin'], ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}) });
+  const handle = attachWorker(io, { workerId: name, secret: SECRET, exemptNamespaces: ['/admin'], ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}), ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as AddressInfo).port;
   return { io, handle, port, url: `http://127.0.0.1:${port}`, close: () => handle.close() };

@@ -27,10 +27,34 @@ export function withToken(auth: Auth, token: string): Exclude<Auth, undefined> {
   return { ...auth, token };
 }
 
-/** A socket.io connection to the endpoint's worker, with the application's options and the token. */
-export function openSocket(endpoint: WsEndpoint, options: RoutedSocketOptions): Socket {
+/**
+ * WebSocket first: the worker is reached directly, so no sticky session is needed for polling's
+ * handshake, and one WebSocket handshake replaces polling's handshake, connect and upgrade requests.
+ * Polling is the fallback when the WebSocket fails (`tryAllTransports`), e.g. behind a proxy that
+ * drops the Upgrade header.
+ */
+export const DEFAULT_TRANSPORTS: readonly string[] = ['websocket', 'polling'];
+/**
+ * socket.io's own order, once a WebSocket hung: a network that swallows WebSocket handshakes
+ * without refusing them stalls a WebSocket-first attempt until its timeout, while polling's
+ * upgrade probe fails there without harm.
+ */
+export const POLLING_FIRST: readonly string[] = ['polling', 'websocket'];
+
+/** Whether a failed attempt looks like a WebSocket that hung: it timed out before any transport opened. */
+export function websocketHung(message: string, engineOpened: boolean): boolean {
+  return message === 'timeout' && !engineOpened;
+}
+
+/**
+ * A socket.io connection to the endpoint's worker, with the application's options and the token.
+ * Transports the application sets win; otherwise WebSocket first, or polling first once one hung.
+ */
+export function openSocket(endpoint: WsEndpoint, options: RoutedSocketOptions, pollingFirst = false): Socket {
   const namespace = options.namespace ?? '/';
   return io(namespace === '/' ? endpoint.url : `${endpoint.url}${namespace.startsWith('/') ? '' : '/'}${namespace}`, {
+    transports: [...(pollingFirst ? POLLING_FIRST : DEFAULT_TRANSPORTS)],
+    tryAllTransports: true,
     ...options.socketOptions,
     ...(options.transports ? { transports: options.transports } : {}),
     path: endpoint.path,

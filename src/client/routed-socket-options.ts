@@ -32,7 +32,12 @@ export interface RoutedSocketOptions {
   autoConnect?: boolean;
   /** Any other socket.io-client option: `transports`, `query`, `extraHeaders`, `withCredentials`... */
   socketOptions?: PassThroughOptions;
-  /** Engine.IO transports, e.g. `['polling']` (same as `socketOptions.transports`). */
+  /**
+   * Engine.IO transports, e.g. `['polling']` (same as `socketOptions.transports`). The default opens
+   * a WebSocket and falls back to polling when it fails (`tryAllTransports`); `['polling', 'websocket']`
+   * is socket.io's own default, a polling handshake and then an upgrade.
+   * @default ['websocket', 'polling']
+   */
   transports?: string[];
   /** Called on every change of state or info (an upgrade to websocket too). */
   onStateChange?: (state: RoutedSocketState, info: RoutedSocketInfo) => void;

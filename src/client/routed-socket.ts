@@ -6,7 +6,7 @@ import { DRAIN_EVENT, type ClientToServerEvents, type ServerToClientEvents, type
 import { AckQueue } from './ack-queue.js';
 import { resolveEndpoint, type FetchLike, type RoutedSocketError } from './resolve-endpoint.js';
 import { guarded, Listeners } from './listeners.js';
-import { afterConnectError, afterDisconnect, BLIP_CONNECT_TIMEOUT_MS, nextAvoid, openSocket, retryDelayMs, type Outcome } from './connect-attempt.js';
+import { afterConnectError, afterDisconnect, BLIP_CONNECT_TIMEOUT_MS, nextAvoid, openSocket, retryDelayMs, websocketHung, type Outcome } from './connect-attempt.js';
 import {
   type AckValue, type EmitArgs, type EventsMap, type Handler, type Params,
   type RoutedSocketEvents, type RoutedSocketInfo, type RoutedSocketOptions, type RoutedSocketState,
@@ -33,6 +33,8 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Plain emits made while no connection was live, sent once on the next connect. */
   #buffered: unknown[][] = [];
+  /** A WebSocket attempt hung here once: later attempts start with polling (unless the application chose). */
+  #pollingFirst = false;
 
   constructor(options: RoutedSocketOptions = {}) {
     this.#options = options;
@@ -131,8 +133,10 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
   }
 
   #connect(endpoint: WsEndpoint): void {
-    const socket = openSocket(endpoint, this.#options);
+    const socket = openSocket(endpoint, this.#options, this.#pollingFirst);
     this.#socket = socket;
+    let engineOpened = false;
+    socket.io.on('open', () => (engineOpened = true));
     this.#endpoint = endpoint;
     for (const [event, h] of this.#listeners.serverEvents()) socket.on(event, h);
 
@@ -172,7 +176,10 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
         this.#retrySame(socket, reason);
       }
     };
-    socket.on('connect_error', (err) => act(afterConnectError((err as { data?: { code?: unknown } }).data?.code, err.message), 'worker draining'));
+    socket.on('connect_error', (err) => {
+      if (socket === this.#socket && websocketHung(err.message, engineOpened)) this.#pollingFirst = true;
+      act(afterConnectError((err as { data?: { code?: unknown } }).data?.code, err.message), 'worker draining');
+    });
     socket.on('disconnect', (reason) => {
       act(afterDisconnect(reason, { draining, blipped, tokenFresh: endpoint.expiresAt - Date.now() > FRESH_TOKEN_MARGIN_MS }), reason);
     });

@@ -22,6 +22,8 @@ export interface BehindNginxOptions {
   readonly workerPublicUrl?: (nginxPort: number) => string;
   /** More settings for sioroute. */
   readonly env?: Record<string, string>;
+  /** Changes to the generated configuration before nginx loads it (a misconfigured proxy). */
+  readonly editConfig?: (config: string) => string;
 }
 
 export async function startBehindNginx(options: BehindNginxOptions): Promise<BehindNginx> {
@@ -34,7 +36,7 @@ export async function startBehindNginx(options: BehindNginxOptions): Promise<Beh
       const args = ['nginx-config', '--listen', `127.0.0.1:${port}`, '--host', '127.0.0.1', '--port', String(frontPort)];
       const rendered = await runCli([...args, '--workers', String(options.workers), '--worker-base-port', String(workerBasePort)]);
       if (rendered.code !== 0) throw new Error(`sioroute nginx-config exited with ${String(rendered.code)}: ${rendered.stderr}`);
-      nginxConfig = rendered.stdout;
+      nginxConfig = options.editConfig ? options.editConfig(rendered.stdout) : rendered.stdout;
       return nginxConfig;
     },
   });

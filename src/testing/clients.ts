@@ -63,7 +63,7 @@ const CONNECT_TIMEOUT_MS = 15_000;
  * Browsers resend such a request properly, or fail it at once; this makes the Node client fail it
  * at once.
  */
-class NoResendAgent extends Agent {
+export class NoResendAgent extends Agent {
   override reuseSocket(socket: NetSocket, request: ClientRequest): void {
     super.reuseSocket(socket, request);
     request.reusedSocket = false;
