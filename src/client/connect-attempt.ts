@@ -12,11 +12,13 @@ const FAILED_RETRY_SPREAD_MS = 5_000;
 
 /**
  * Milliseconds before the next attempt after `failures` consecutive failures. Full jitter, so the
- * clients of a dead worker do not all come back in the same instant; once `failed`, slowly.
+ * clients of a dead worker do not all come back in the same instant; once `failed`, slowly. A
+ * front's Retry-After is jittered too, over [Retry-After, 2 × Retry-After): thousands of clients
+ * told "2 s" at the same moment would otherwise all return in the same instant and overload it again.
  */
 export function retryDelayMs(failures: number, failed: boolean, retryAfterMs: number, random: number): number {
   const backoff = failed ? FAILED_RETRY_MIN_MS + random * FAILED_RETRY_SPREAD_MS : random * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
-  return Math.max(backoff, retryAfterMs);
+  return Math.max(backoff, retryAfterMs * (1 + random));
 }
 
 type Auth = Record<string, unknown> | ((callback: (data: Record<string, unknown>) => void) => void) | undefined;
