@@ -17,11 +17,15 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const FAILED_AFTER = 8;
 const FRESH_TOKEN_MARGIN_MS = 5_000;
 
-/** The client's FetchLike over node:http from a given source address (Node's fetch cannot bind one); counts answers. */
+/**
+ * The client's FetchLike over node:http from a given source address (Node's fetch cannot bind
+ * one); counts answers. No keep-alive: each client resolves once per connection.
+ */
 export function fetchFrom(localAddress: string, counts: ResolveCounts): FetchLike {
   return (url, init) =>
     new Promise((resolve, reject) => {
-      const req = request(url, { localAddress, headers: { accept: 'application/json' }, ...(init.signal ? { signal: init.signal } : {}) }, (res) => {
+      const options = { localAddress, agent: false, headers: { accept: 'application/json' }, ...(init.signal ? { signal: init.signal } : {}) };
+      const req = request(url, options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
