@@ -15,6 +15,7 @@ import { reports, runFailoverStorm, stormMarkdown, type Generator, type StormRes
 import { EchoLoad, type EchoWindow } from './echo-load.js';
 import { GeneratorProcess } from './generator-pool.js';
 import { conntrack, cpuSeconds, memAvailableBytes, rssBytes } from './proc-stats.js';
+import { replaceReportSection } from './report-section.js';
 
 export interface CapacityOptions {
   maxConnections: number;
@@ -44,6 +45,8 @@ export interface CapacityStep extends EchoWindow {
   memAvailableGiB: number;
 }
 export interface CapacityResult {
+  /** When it was measured (it may be measured apart from the rest of the report). */
+  measuredAt: string;
   options: Omit<CapacityOptions, 'log'>;
   node: string;
   steps: CapacityStep[];
@@ -132,6 +135,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     await echo.stop();
     const failover = options.failover === false || capacity === 0 ? null : await runFailoverStorm({ cluster, generators, log });
     return {
+      measuredAt: new Date().toISOString(),
       options: { maxConnections, step, workers, generators: generatorCount, echoClients, p99LimitMs, failover: options.failover ?? true },
       node: process.version, steps, capacity, stoppedBy, marginal: marginalRss(held), conntrackMax: conntrack()?.max ?? null, failover,
       seconds: round((Date.now() - started) / 1000),
@@ -161,7 +165,7 @@ export function capacityMarkdown(r: CapacityResult): string {
     'open-failures': `at least **${r.capacity}**; the next step could not open all its connections`,
   }[r.stoppedBy];
   return [
-    `Idle WebSocket clients ramp up to ${maxConnections} on the embedded default with WORKERS=${workers}, held by ${generators} generator processes; each client is sioroute/client from its own loopback address. ${echoClients} more clients send an acknowledged echo once a second throughout; each step's latency is over a ${ECHO_WINDOW_MS / 1000} s window after its connections are up (Node ${r.node}). CPU: % of one core over the step.`,
+    `Idle WebSocket clients ramp up to ${maxConnections} on the embedded default with WORKERS=${workers}, held by ${generators} generator processes; each client is sioroute/client from its own loopback address. ${echoClients} more clients send an acknowledged echo once a second throughout; each step's latency is over a ${ECHO_WINDOW_MS / 1000} s window after its connections are up (Node ${r.node}). CPU: % of one core over the step. Measured on ${r.measuredAt.slice(0, 10)} by \`node dist/bench/capacity.js --max ${maxConnections} --step ${r.options.step} --workers ${workers} --generators ${generators}\`.`,
     '',
     '| idle connections | open (failed) | connects/s | echoes (lost) | echo p50 | echo p99 | worker RSS min–max (sum) | supervisor CPU | front CPU | generators RSS |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
@@ -189,7 +193,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     options: {
       max: { type: 'string', default: '200000' }, step: { type: 'string', default: '25000' }, workers: { type: 'string', default: '12' },
       generators: { type: 'string', default: '12' }, 'echo-clients': { type: 'string', default: '500' }, 'p99-limit-ms': { type: 'string', default: '100' },
-      'no-failover': { type: 'boolean', default: false }, out: { type: 'string' },
+      'no-failover': { type: 'boolean', default: false }, out: { type: 'string' }, report: { type: 'boolean', default: false },
     },
   });
   const result = await runCapacity({
@@ -197,6 +201,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     echoClients: Number(values['echo-clients']), p99LimitMs: Number(values['p99-limit-ms']), failover: !values['no-failover'],
     log: (line) => process.stdout.write(`capacity: ${line}\n`),
   });
-  if (values.out) writeFileSync(values.out, `${JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2)}\n`);
+  if (values.out) writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+  if (values.report) replaceReportSection('capacity', { result, seconds: result.seconds });
   process.stdout.write(`\n${capacityMarkdown(result)}\n`);
 }

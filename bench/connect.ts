@@ -4,14 +4,11 @@
 // options), with each lever on its own and combined (bench/connect-rows.ts); the peers use
 // socket.io-client with its default options. Rows interleaved, rotated every run; ratios per run.
 //   node dist/bench/connect.js [--clients 1000 --runs 3 --rows spa-ws-first,nginx,bare] [--report]
-import { readFileSync, writeFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PACKAGE_ROOT } from '../src/paths.js';
 import type { WsEndpoint } from '../src/protocol/wire.js';
 import { connectTo } from '../src/testing/clients.js';
 import { connectMarkdown } from './connect-markdown.js';
@@ -20,6 +17,7 @@ import { Errors, spreadAddress } from './data-path.js';
 import { startSystems, stopSystems, type RunningSystem } from './peers/servers.js';
 import { frontAgent, getText, openRouted, pageEndpoint } from './routed-client.js';
 import { spread, type Spread } from './stats.js';
+import { replaceReportSection } from './report-section.js';
 
 const BATCH = 100;
 /** After preparing or closing clients: let the servers finish that work before the clock runs. */
@@ -176,12 +174,7 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   process.stdout.write(`## Connection setup\n\n${connectMarkdown(result)}\n\n(took ${Math.round(seconds)} s)\n`);
   if (values.report) {
-    // Only this section of report.json; `node dist/bench/run.js --render` writes REPORT.md from it.
-    const path = join(PACKAGE_ROOT, 'bench', 'report.json');
-    const report = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    report.connect = { result, seconds };
-    writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
-    process.stderr.write('the connect section of bench/report.json was replaced\n');
+    replaceReportSection('connect', { result, seconds });
   }
 }
 
