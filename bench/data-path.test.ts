@@ -33,7 +33,9 @@ test('data path (smoke size): the four systems and sioroute with one worker answ
       // Every client is accounted to a worker, e.g. "n0 5 / n1 5".
       const counted = system.splits[0]!.split(' / ').reduce((sum, part) => sum + Number(part.split(' ')[1]), 0);
       if (isOursSystem(name)) assert.equal(counted, figures.clients, `${name} ${transport} split ${system.splits[0]}`);
-      else assert.ok(counted >= figures.clients * 0.8, `${name} ${transport} split ${system.splits[0]}`);
+      // A peer's own failures are figures of the report (sticky's polling loses clients under load),
+      // not this test's subject: at smoke size two lost of five would read as a broken benchmark.
+      else assert.ok(counted > 0, `${name} ${transport} split ${system.splits[0]}`);
     }
     for (const peer of SYSTEMS.filter((n) => n !== 'sioroute')) assert.ok(Number.isFinite(figures.vs[peer]!.throughput.median), `ratio against ${peer}`);
     assert.ok(Number.isFinite(figures.perWorkerVsBare!.median));
