@@ -7,25 +7,48 @@
 //              (bench/peers/plain-worker.ts, the same process as the data-path baseline)
 //   sio-noreq  sio with the memory tip of socket.io's docs: raw.request = null at engine.io's
 //              'connection' (the socket's handshake is built later, with empty headers)
+//   sio-release  sio with sioroute's releaseHandshakeRequests (src/worker/release-requests.ts)
+//   worker     a sioroute worker as `sioroute start` makes it (createWorkerServer, the demo
+//              handlers, recovery on), alone: no supervisor, so socket.io's in-memory adapter
 // Commands over IPC (bench/ipc-child.ts): `listen`, `measure`.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { attach } from 'engine.io';
 import { WebSocketServer } from 'ws';
+import { pino } from 'pino';
+import { signToken } from '../src/routing/token.js';
+import { register } from '../src/worker/demo-handlers.js';
+import { createWorkerServer } from '../src/worker/create-worker-server.js';
+import { releaseHandshakeRequests } from '../src/worker/release-requests.js';
 import { attachDemo } from './peers/plain-worker.js';
 
-export const LAYERS = ['tcp', 'ws', 'eio', 'sio', 'sio-noreq'] as const;
+export const LAYERS = ['tcp', 'ws', 'eio', 'sio', 'sio-noreq', 'sio-release', 'worker'] as const;
 export type Layer = (typeof LAYERS)[number];
 export type MemoryServerCommand = { type: 'listen'; layer: Layer } | { type: 'measure' };
 export type MemoryServerReply =
-  | { id: number; type: 'listening'; port: number; pid: number }
+  | { id: number; type: 'listening'; port: number; pid: number; token: string }
   /** After two full collections. */
   | { id: number; type: 'measured'; connections: number; heapUsed: number; external: number; arrayBuffers: number };
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const gc = (globalThis as { gc?: () => void }).gc;
 let connections = (): number => 0;
+
+/** The embedded default's recovery window (RECOVERY_SECONDS). */
+const RECOVERY_MS = 120_000;
+const SECRET = 'memory-benchmark-secret-of-at-least-32-bytes';
+
+async function startWorker(): Promise<{ port: number; token: string }> {
+  const workerId = 'm0';
+  const server = createWorkerServer({
+    workerId, index: 0, host: '127.0.0.1', port: 0, secret: SECRET, allowedOrigins: [], frontPort: undefined,
+    logger: pino({ level: 'silent' }), register, recoveryMs: RECOVERY_MS,
+  });
+  connections = () => server.clientCount();
+  const port = await server.start();
+  return { port, token: signToken({ workerId, expiresAt: Date.now() + 3_600_000 }, SECRET) };
+}
 
 function listen(layer: Layer): Promise<number> {
   const http = createServer();
@@ -49,6 +72,7 @@ function listen(layer: Layer): Promise<number> {
   } else {
     const io = attachDemo(http, 'bare');
     if (layer === 'sio-noreq') io.engine.on('connection', (raw: { request: unknown }) => (raw.request = null));
+    if (layer === 'sio-release') releaseHandshakeRequests(io);
     connections = () => io.engine.clientsCount;
   }
   return new Promise((resolve) => http.listen(0, '127.0.0.1', () => resolve((http.address() as { port: number }).port)));
@@ -56,7 +80,10 @@ function listen(layer: Layer): Promise<number> {
 
 process.on('message', (command: MemoryServerCommand & { id: number }) => {
   void (async (): Promise<MemoryServerReply> => {
-    if (command.type === 'listen') return { id: command.id, type: 'listening', port: await listen(command.layer), pid: process.pid };
+    if (command.type === 'listen') {
+      const { port, token } = command.layer === 'worker' ? await startWorker() : { port: await listen(command.layer), token: '' };
+      return { id: command.id, type: 'listening', port, pid: process.pid, token };
+    }
     if (!gc) throw new Error('memory-server needs --expose-gc');
     gc();
     gc();

@@ -38,6 +38,8 @@ export const SYSTEMS = {
   eio: { label: '+ engine.io (default options)', mode: 'eio', layer: 'eio' },
   bare: { label: 'bare socket.io (default options)', mode: 'sio', layer: 'sio' },
   'bare-noreq': { label: "bare socket.io, `raw.request = null` (socket.io docs' tip)", mode: 'sio', layer: 'sio-noreq' },
+  'bare-release': { label: "bare socket.io + sioroute's releaseHandshakeRequests", mode: 'sio', layer: 'sio-release' },
+  'lone-worker': { label: 'sioroute worker alone (createWorkerServer, demo handlers; no supervisor)', mode: 'sio', layer: 'worker' },
   sioroute: { label: 'sioroute worker, embedded default', mode: 'sio', env: {} },
   'sioroute-recovery-off': { label: 'sioroute worker, RECOVERY_SECONDS=0', mode: 'sio', env: { RECOVERY_SECONDS: '0' } },
 } as const satisfies Record<string, SystemSpec>;
@@ -118,7 +120,7 @@ async function startLayer(layer: Layer, processes: number): Promise<Running> {
     const path = layer === 'tcp' || layer === 'ws' ? '/' : '/socket.io/?EIO=4&transport=websocket';
     return {
       pids: replies.map((r) => (r.type === 'listening' ? r.pid : NaN)),
-      targets: replies.map((r) => ({ url: `ws://127.0.0.1:${r.type === 'listening' ? r.port : 0}${path}`, token: '' })),
+      targets: replies.map((r) => (r.type === 'listening' ? { url: `ws://127.0.0.1:${r.port}${path}`, token: r.token } : { url: '', token: '' })),
       heapUsed: async () => (await Promise.all(servers.map((s) => s.request({ type: 'measure' }, 60_000)))).reduce((sum, r) => sum + (r.type === 'measured' ? r.heapUsed : 0), 0),
       stop: async () => void (await Promise.all(servers.map((s) => s.kill()))),
     };
