@@ -7,8 +7,9 @@ export class IpcChild<Command extends object, Reply> {
   readonly process: ChildProcess;
   #next = 0;
 
-  constructor(path: string) {
-    this.process = fork(path, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** `execArgv`: Node's flags for the child, e.g. `--expose-gc`. @default [] */
+  constructor(path: string, execArgv: readonly string[] = []) {
+    this.process = fork(path, [], { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   }
 
   /** The reply to this command, or an error when the child dies or takes longer than timeoutMs. */

@@ -1,7 +1,7 @@
 // npm run bench: every benchmark in one run on this machine, then bench/REPORT.md and
 // bench/report.json. Absolute figures are noisy on a shared 2-core machine; the ratios between
 // systems measured in the same run are what to quote.
-//   npm run bench              full sizes (about 27 minutes: the soak alone runs 10)
+//   npm run bench              full sizes (about 35 minutes: the soak alone runs 10)
 //   npm run bench -- --quick   small sizes, for a look (a few minutes)
 //   node dist/bench/run.js --render   write REPORT.md again from report.json and bench/profiling.md
 //                                     (after editing the prose; measures nothing)
@@ -18,6 +18,7 @@ import { dataPathMarkdown, runDataPath } from './data-path.js';
 import { failoverMarkdown, runFailover } from './failover.js';
 import { frontThroughputMarkdown, runFrontThroughput } from './front-throughput.js';
 import { membershipScaleMarkdown, runMembershipScale } from './membership-scale.js';
+import { memoryMarkdown, runMemory } from './memory.js';
 import { routingQualityMarkdown, runRoutingQuality } from './routing-quality.js';
 import { runSinglePort, singlePortMarkdown } from './single-port.js';
 import { runSoak, soakMarkdown } from './soak.js';
@@ -65,9 +66,9 @@ const section = async <T>(name: string, run: () => Promise<T>): Promise<{ result
 };
 
 const sizes = quick
-  ? { keys: 20_000, repeats: 3, frontSeconds: 2, frontRuns: 3, ws: 100, polling: 40, dataSeconds: 3, dataRuns: 3, connects: 200, maxConnections: 6000, step: 2000, capacityWorkers: 4, capacityGenerators: 2, failoverClients: 300, failoverRuns: 1, soakSeconds: 60, soakAlive: 500,
+  ? { keys: 20_000, repeats: 3, frontSeconds: 2, frontRuns: 3, ws: 100, polling: 40, dataSeconds: 3, dataRuns: 3, connects: 200, maxConnections: 6000, step: 2000, capacityWorkers: 4, capacityGenerators: 2, memoryLow: 2000, memoryHigh: 4000, memoryProcesses: 2, failoverClients: 300, failoverRuns: 1, soakSeconds: 60, soakAlive: 500,
       members: { workers: 200, fronts: 2, processes: 2, windowSeconds: 5, batch: 20, batchDeaths: 2, singleDeaths: 3, tableRepeats: 1 } }
-  : { keys: 100_000, repeats: 5, frontSeconds: 5, frontRuns: 3, ws: 500, polling: 200, dataSeconds: 5, dataRuns: 3, connects: 1000, maxConnections: 200_000, step: 25_000, capacityWorkers: 12, capacityGenerators: 12, failoverClients: 2000, failoverRuns: 3, soakSeconds: 600, soakAlive: 2000,
+  : { keys: 100_000, repeats: 5, frontSeconds: 5, frontRuns: 3, ws: 500, polling: 200, dataSeconds: 5, dataRuns: 3, connects: 1000, maxConnections: 200_000, step: 25_000, capacityWorkers: 12, capacityGenerators: 12, memoryLow: 50_000, memoryHigh: 100_000, memoryProcesses: 6, failoverClients: 2000, failoverRuns: 3, soakSeconds: 600, soakAlive: 2000,
       members: { workers: 1000, fronts: 2, processes: 3, windowSeconds: 20, batch: 100, batchDeaths: 3, singleDeaths: 8, tableRepeats: 3 } };
 
 async function measure() {
@@ -77,6 +78,7 @@ async function measure() {
   const connect = await section('connection setup', () => runConnect({ clients: sizes.connects, runs: 3, log }));
   const singlePort = await section('single-port mode', () => runSinglePort({ wsClients: sizes.ws, pollingClients: sizes.polling, seconds: sizes.dataSeconds, runs: sizes.dataRuns, connects: sizes.connects, log }));
   const capacity = await section('capacity', () => runCapacity({ maxConnections: sizes.maxConnections, step: sizes.step, p99LimitMs: 100, workers: sizes.capacityWorkers, generators: sizes.capacityGenerators, log }));
+  const memory = await section('memory per connection', () => runMemory({ low: sizes.memoryLow, high: sizes.memoryHigh, processes: sizes.memoryProcesses, log }));
   const failover = await section('failover', () => runFailover({ clients: sizes.failoverClients, runs: sizes.failoverRuns }));
   const membership = await section('membership at scale', () => runMembershipScale({ ...sizes.members, log }));
   const soak = await section('soak', () => runSoak({ seconds: sizes.soakSeconds, alive: sizes.soakAlive, warmupSeconds: 30, log }));
@@ -98,13 +100,13 @@ async function measure() {
     },
   };
   const totalMinutes = (Date.now() - started) / 60_000;
-  return { date: new Date().toISOString(), quick, machine, totalMinutes, routing, front, dataPath, connect, singlePort, capacity, failover, membership, soak };
+  return { date: new Date().toISOString(), quick, machine, totalMinutes, routing, front, dataPath, connect, singlePort, capacity, memory, failover, membership, soak };
 }
 
 type Report = Awaited<ReturnType<typeof measure>>;
 
 function renderReport(report: Report): string {
-  const { quick, machine, totalMinutes, routing, front, dataPath, connect, singlePort, capacity, failover, membership, soak } = report;
+  const { quick, machine, totalMinutes, routing, front, dataPath, connect, singlePort, capacity, memory, failover, membership, soak } = report;
   return `# sioroute benchmark report
 
 Written by \`npm run bench\`${quick ? ' (--quick sizes)' : ''} on ${report.date.slice(0, 10)} in ${totalMinutes.toFixed(1)} minutes. Raw figures: [report.json](report.json).
@@ -137,6 +139,10 @@ ${singlePortMarkdown(singlePort.result)}
 ## Capacity
 
 ${capacityMarkdown(capacity.result)}
+
+## Memory per connection
+
+${memory ? memoryMarkdown(memory.result) : 'Not in this report yet: the section was added after the full run above. `node dist/bench/memory.js --report` runs it alone and writes it here.'}
 
 ## Failover
 

@@ -16,6 +16,7 @@ import { createAdmission } from './admission.js';
 import { checkAttachOptions, type AttachWorkerOptions } from './attach-options.js';
 import { drainSockets } from './drain-sockets.js';
 import { createOriginCheck } from './origin-policy.js';
+import { releaseHandshakeRequests } from './release-requests.js';
 import { createWorkerRoutes, WORKER_ROUTES } from './worker-routes.js';
 
 export type { AttachWorkerOptions } from './attach-options.js';
@@ -78,6 +79,8 @@ export function attachWorker(io: Server, options: AttachWorkerOptions): WorkerHa
       }),
     );
   }
+
+  if (checked.releaseHandshakeRequests) releaseHandshakeRequests(io);
 
   const admission = createAdmission({
     workerId,

@@ -49,6 +49,11 @@ export interface WorkerServerOptions {
   readonly headersTimeoutMs?: number;
   /** Connections one client address may hold at once; 0: no limit. @default 1000 */
   readonly maxConnectionsPerAddress?: number;
+  /**
+   * Keep a stand-in of each handshake request (headers, url, query, TCP socket) instead of the
+   * request itself: about 0.7 KiB less per connection; `socket.request` is the stand-in. @default true
+   */
+  readonly releaseHandshakeRequests?: boolean;
   /** Where the worker's metrics live (GET /metrics serves it). @default a new registry */
   readonly metricsRegistry?: Registry;
   /** Peer addresses/CIDRs (and range names) that may read GET /metrics. @default ['127.0.0.0/8', '::1'] */
@@ -115,6 +120,7 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     ...(options.weight !== undefined ? { weight: options.weight } : {}),
     ...(options.registration ? { registration: options.registration } : {}),
     ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
+    releaseHandshakeRequests: options.releaseHandshakeRequests ?? true,
     ...(options.metricsFrom ? { metricsFrom: options.metricsFrom } : {}),
     // Handed over: the public port's /healthz and /metrics are the front's (the whole cluster's).
     ...(handOff ? { port: options.port, routes: false } : {}),
