@@ -6,6 +6,7 @@ import type { Config } from '../config/settings.js';
 import { buildFrontApp, type FrontMetricsOptions } from '../front/build-front-app.js';
 import { listenFailure } from '../listen-failure.js';
 import type { MembershipSource } from '../registry/membership-source.js';
+import { LISTEN_BACKLOG } from '../net/listen-backlog.js';
 
 export interface FrontRoleOptions {
   readonly config: Config;
@@ -28,7 +29,7 @@ export async function startFrontRole(options: FrontRoleOptions): Promise<FrontRo
   const app = await buildFrontApp({ config, membership: options.membership, secret: options.secret, logger: options.logger, metrics: options.metrics });
   try {
     // exclusive: in a cluster child the port is this process's own, not shared through the primary.
-    await app.listen({ host: config.host, port: options.port, exclusive: true });
+    await app.listen({ host: config.host, port: options.port, exclusive: true, backlog: LISTEN_BACKLOG });
   } catch (error) {
     await app.close();
     throw new Error(listenFailure('front', config.host, options.port, 'PORT', error));

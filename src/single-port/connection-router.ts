@@ -9,6 +9,7 @@ import { clientKey, type ClientKey } from '../routing/client-key.js';
 import type { ConnectionRouterOptions, ConnectionRouterStats, HandoffTarget, Pending } from './handoff.js';
 import { onceEvery } from '../net/once-a-second.js';
 import type { RoutingTable } from '../routing/select-worker.js';
+import { LISTEN_BACKLOG } from '../net/listen-backlog.js';
 
 export type { ConnectionRouterOptions, ConnectionRouterStats, HandoffTarget } from './handoff.js';
 
@@ -31,7 +32,7 @@ export class ConnectionRouter {
   #detour: { table: RoutingTable; without: string; rest: RoutingTable } | undefined;
 
   constructor(options: ConnectionRouterOptions) {
-    this.#opts = { maxWaiting: 4096, waitTimeoutMs: 5000, maxInFlightPerWorker: 32, backlog: 1024, ...options };
+    this.#opts = { maxWaiting: 4096, waitTimeoutMs: 5000, maxInFlightPerWorker: 32, backlog: LISTEN_BACKLOG, ...options };
     this.#server = createServer({ pauseOnConnect: true }, (socket) => this.#onConnection(socket));
   }
 

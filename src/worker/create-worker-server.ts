@@ -13,6 +13,7 @@ import type { WorkerRegistration } from './worker-registration.js';
 import { sendError } from './worker-routes.js';
 import { guardConnections } from '../net/connection-guard.js';
 import { rawErrorResponse } from '../net/raw-error-response.js';
+import { LISTEN_BACKLOG } from '../net/listen-backlog.js';
 
 export interface WorkerServerOptions {
   readonly workerId: string;
@@ -156,7 +157,7 @@ export function createWorkerServer(options: WorkerServerOptions): WorkerServer {
     }
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen({ host: options.host, port: options.port, exclusive: options.exclusive ?? true }, () => {
+      http.listen({ host: options.host, port: options.port, exclusive: options.exclusive ?? true, backlog: LISTEN_BACKLOG }, () => {
         http.off('error', reject);
         resolve();
       });
