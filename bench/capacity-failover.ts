@@ -62,9 +62,14 @@ export async function runFailoverStorm(options: { cluster: RunningCluster; gener
   // Time from the kill to each client's return; a client not back counts as the limit.
   const fromKill = [...times, ...Array<number>(killedClients - times.length).fill(STORM_LIMIT_MS)].sort((a, b) => a - b);
   const curve = Array.from({ length: Math.ceil(waitedSeconds) }, (_, s) => times.filter((t) => t <= (s + 1) * 1000).length);
-  const resolves = state.reduce<ResolveCounts>((sum, r) => ({
-    ok: sum.ok + r.resolves.ok, overloaded: sum.overloaded + r.resolves.overloaded, otherStatus: sum.otherStatus + r.resolves.otherStatus, failed: sum.failed + r.resolves.failed,
-  }), { ok: 0, overloaded: 0, otherStatus: 0, failed: 0 });
+  const resolves: ResolveCounts = { ok: 0, overloaded: 0, otherStatus: 0, failed: 0, failedBy: {} };
+  for (const { resolves: r } of state) {
+    resolves.ok += r.ok;
+    resolves.overloaded += r.overloaded;
+    resolves.otherStatus += r.otherStatus;
+    resolves.failed += r.failed;
+    for (const [code, n] of Object.entries(r.failedBy)) resolves.failedBy[code] = (resolves.failedBy[code] ?? 0) + n;
+  }
   return {
     killedWorker, killedClients, rehomed: times.length,
     rehomeMs: { p50: Math.round(percentile(fromKill, 50)), p99: Math.round(percentile(fromKill, 99)), max: Math.round(fromKill.at(-1) ?? 0) },
@@ -82,6 +87,6 @@ export function stormMarkdown(s: StormResult): string {
     `| ${s.rehomed} of ${s.killedClients} | ${s.rehomeMs.p50} ms | **${s.rehomeMs.p99} ms** | ${s.rehomeMs.max} ms | ${s.othersDisturbed} |`,
     '',
     `Re-homed by the end of each second after the kill: ${s.curve.join(', ')}.`,
-    `GET /ws-endpoint during the storm: ${r.ok} endpoints, ${r.overloaded} \`503 OVERLOADED\`, ${r.otherStatus} other answers, ${r.failed} without an answer (timeout or connection error).`,
+    `GET /ws-endpoint during the storm: ${r.ok} endpoints, ${r.overloaded} \`503 OVERLOADED\`, ${r.otherStatus} other answers, ${r.failed} without an answer${r.failed ? ` (${Object.entries(r.failedBy).map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}.`,
   ].join('\n');
 }

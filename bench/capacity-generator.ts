@@ -37,7 +37,7 @@ const held: Held[] = [];
 let markedAt = performance.now();
 let losses: GeneratorReport['losses'] = [];
 /** One object for the whole run: every client's fetch counts into it. */
-const resolves: ResolveCounts = { ok: 0, overloaded: 0, otherStatus: 0, failed: 0 };
+const resolves: ResolveCounts = { ok: 0, overloaded: 0, otherStatus: 0, failed: 0, failedBy: {} };
 
 function openOne(frontUrl: string, index: number): Promise<boolean> {
   const localAddress = clientAddress(index);
@@ -88,13 +88,13 @@ function report(): GeneratorReport {
     const id = h.client.workerId ?? '?';
     byWorker[id] = (byWorker[id] ?? 0) + 1;
   }
-  return { type: 'report', connected, byWorker, losses, resolves: { ...resolves }, rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20), cpuSeconds: (() => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; })() };
+  return { type: 'report', connected, byWorker, losses, resolves: { ...resolves, failedBy: { ...resolves.failedBy } }, rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20), cpuSeconds: (() => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; })() };
 }
 
 process.on('message', (command: GeneratorCommand) => {
   const reply: Promise<GeneratorReply> | GeneratorReply =
     command.type === 'open' ? open(command)
-    : command.type === 'mark' ? ((markedAt = performance.now()), (losses = []), Object.assign(resolves, { ok: 0, overloaded: 0, otherStatus: 0, failed: 0 }), report())
+    : command.type === 'mark' ? ((markedAt = performance.now()), (losses = []), Object.assign(resolves, { ok: 0, overloaded: 0, otherStatus: 0, failed: 0, failedBy: {} }), report())
     : command.type === 'report' ? report()
     : (held.splice(0).forEach((h) => h.client.close()), { type: 'closed' });
   void Promise.resolve(reply).then((r) => process.send!(r));

@@ -31,6 +31,10 @@ export interface CapacityOptions {
 }
 export interface CapacityStep extends EchoWindow {
   target: number;
+  /** Echo p99 while this step's connections were opening. */
+  rampP99Ms: number;
+  /** Seconds from the last connect of the step until the machine was quiet again (the echo window follows). */
+  settleSeconds: number;
   /** Idle clients connected after the step, as the generators count them. */
   open: number;
   failed: number;
@@ -65,6 +69,10 @@ const GENERATOR_PATH = fileURLToPath(new URL('./capacity-generator.js', import.m
 export const MAX_PER_GENERATOR = 18_000;
 const ECHO_PERIOD_MS = 1_000;
 const ECHO_WINDOW_MS = 5_000;
+/** The echo window waits until the servers and generators together use under this many cores... */
+const QUIET_CORES = 0.6;
+/** ...or this long: what latency is at N open connections, not in the wake of connecting them. */
+const SETTLE_MAX_MS = 30_000;
 const STEP_DEADLINE_MS = 240_000;
 const MIB = 2 ** 20;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -104,11 +112,12 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
         failed = replies.reduce((sum, r) => sum + r.failed, 0);
       }
       const openSeconds = (performance.now() - t0) / 1000;
+      const rampWindow = echo.window(t0, performance.now());
       const workerCpuOpen = workerPids().reduce((sum, pid) => sum + cpuSeconds(pid), 0) - workerCpu0;
       const frontCpuOpen = cpuSeconds(cluster.frontPid) - cpu0[1]!;
       const generatorCpuOpen = (await reports(generators)).reduce((sum, r) => sum + r.cpuSeconds, 0) - generatorCpu0;
       if (added > 0) log(`step ${total}: CPU per connect: workers ${(workerCpuOpen / added * 1e6).toFixed(0)} µs, front ${(frontCpuOpen / added * 1e6).toFixed(0)} µs, generators ${(generatorCpuOpen / added * 1e6).toFixed(0)} µs`);
-      await sleep(1_000); // let the connect burst settle before the echo window
+      const settleSeconds = await settle([supervisorPid, cluster.frontPid, ...workerPids(), ...generators.map((g) => g.child.pid!)]);
       const windowStart = performance.now();
       await sleep(ECHO_WINDOW_MS);
       const window = echo.window(windowStart, performance.now());
@@ -118,6 +127,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
       const open = state.reduce((sum, r) => sum + r.connected, 0);
       const row: CapacityStep = {
         target: total, open, failed, openSeconds: round(openSeconds), connectsPerSecond: added > 0 ? Math.round(added / openSeconds) : 0, ...window,
+        rampP99Ms: added > 0 ? rampWindow.p99Ms : window.p99Ms, settleSeconds,
         workerRssMiB: workerPids().map((pid) => round(rssBytes(pid) / MIB)),
         supervisorCpuPct: round(((cpu1[0]! - cpu0[0]!) / elapsed) * 100), frontCpuPct: round(((cpu1[1]! - cpu0[1]!) / elapsed) * 100),
         generatorRssMiB: state.reduce((sum, r) => sum + r.rssMiB, 0),
@@ -147,6 +157,19 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
   }
 }
 
+/** Wait (at most SETTLE_MAX_MS) until these processes together use under QUIET_CORES over a second; the seconds waited. */
+async function settle(pids: number[]): Promise<number> {
+  const started = performance.now();
+  const total = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) || 0), 0);
+  for (let before = total(); performance.now() - started < SETTLE_MAX_MS; ) {
+    await sleep(1_000);
+    const now = total();
+    if (now - before < QUIET_CORES) break;
+    before = now;
+  }
+  return round((performance.now() - started) / 1000);
+}
+
 /** RSS of all workers per added connection between the step nearest half the last one and the last. */
 function marginalRss(steps: CapacityStep[]): CapacityResult['marginal'] {
   const last = steps.at(-1);
@@ -165,11 +188,11 @@ export function capacityMarkdown(r: CapacityResult): string {
     'open-failures': `at least **${r.capacity}**; the next step could not open all its connections`,
   }[r.stoppedBy];
   return [
-    `Idle WebSocket clients ramp up to ${maxConnections} on the embedded default with WORKERS=${workers}, held by ${generators} generator processes; each client is sioroute/client from its own loopback address. ${echoClients} more clients send an acknowledged echo once a second throughout; each step's latency is over a ${ECHO_WINDOW_MS / 1000} s window after its connections are up (Node ${r.node}). CPU: % of one core over the step. Measured on ${r.measuredAt.slice(0, 10)} by \`node dist/bench/capacity.js --max ${maxConnections} --step ${r.options.step} --workers ${workers} --generators ${generators}\`.`,
+    `Idle WebSocket clients ramp up to ${maxConnections} on the embedded default with WORKERS=${workers}, held by ${generators} generator processes; each client is sioroute/client from its own loopback address. ${echoClients} more clients send an acknowledged echo once a second throughout; each step's echo p50 and p99 are over a ${ECHO_WINDOW_MS / 1000} s window once its connections are up and the machine has settled (servers and generators together under ${QUIET_CORES} cores for a second, at most ${SETTLE_MAX_MS / 1000} s), and its p99 while connecting is reported beside (Node ${r.node}). CPU: % of one core over the step. Measured on ${r.measuredAt.slice(0, 10)} by \`node dist/bench/capacity.js --max ${maxConnections} --step ${r.options.step} --workers ${workers} --generators ${generators}\`.`,
     '',
-    '| idle connections | open (failed) | connects/s | echoes (lost) | echo p50 | echo p99 | worker RSS min–max (sum) | supervisor CPU | front CPU | generators RSS |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
-    ...r.steps.map((s) => `| ${s.target} | ${s.open} (${s.failed}) | ${s.connectsPerSecond || '-'} | ${s.echoes} (${s.lost}) | ${s.p50Ms} ms | ${s.p99Ms} ms | ${Math.min(...s.workerRssMiB)}–${Math.max(...s.workerRssMiB)} MiB (${round(s.workerRssMiB.reduce((a, b) => a + b, 0) / 1024, 2)} GiB) | ${s.supervisorCpuPct}% | ${s.frontCpuPct}% | ${round(s.generatorRssMiB / 1024, 1)} GiB |`),
+    '| idle connections | open (failed) | connects/s | echo p99 while connecting | settled in | echoes (lost) | echo p50 | echo p99 | worker RSS min–max (sum) | supervisor CPU | front CPU | generators RSS |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+    ...r.steps.map((s) => `| ${s.target} | ${s.open} (${s.failed}) | ${s.connectsPerSecond || '-'} | ${s.rampP99Ms} ms | ${s.settleSeconds} s | ${s.echoes} (${s.lost}) | ${s.p50Ms} ms | ${s.p99Ms} ms | ${Math.min(...s.workerRssMiB)}–${Math.max(...s.workerRssMiB)} MiB (${round(s.workerRssMiB.reduce((a, b) => a + b, 0) / 1024, 2)} GiB) | ${s.supervisorCpuPct}% | ${s.frontCpuPct}% | ${round(s.generatorRssMiB / 1024, 1)} GiB |`),
     '',
     `Capacity: ${verdict}.`,
     r.marginal ? `Marginal worker memory between ${r.marginal.from} and ${r.marginal.to} connections: **${(r.marginal.bytesPerConnection / 1024).toFixed(1)} KiB** per connection (RSS of all workers).` : '',

@@ -10,7 +10,14 @@ import { afterConnectError, afterDisconnect, BLIP_CONNECT_TIMEOUT_MS, nextAvoid,
 import { resolveEndpoint, type FetchLike } from '../src/client/resolve-endpoint.js';
 import type { WsEndpoint } from '../src/protocol/wire.js';
 
-export interface ResolveCounts { ok: number; overloaded: number; otherStatus: number; failed: number }
+export interface ResolveCounts {
+  ok: number;
+  overloaded: number;
+  otherStatus: number;
+  failed: number;
+  /** Requests without an answer, by error code (ETIMEDOUT, ECONNRESET, AbortError...). */
+  failedBy: Record<string, number>;
+}
 export type ClientState = 'connecting' | 'connected' | 'reconnecting';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -40,8 +47,10 @@ export function fetchFrom(localAddress: string, counts: ResolveCounts): FetchLik
         });
         res.on('error', reject);
       });
-      req.on('error', (error) => {
+      req.on('error', (error: Error & { code?: string }) => {
         counts.failed++;
+        const code = error.code ?? error.name;
+        counts.failedBy[code] = (counts.failedBy[code] ?? 0) + 1;
         reject(error);
       });
       req.end();
