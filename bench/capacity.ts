@@ -68,6 +68,8 @@ const GENERATOR_PATH = fileURLToPath(new URL('./capacity-generator.js', import.m
 /** A generator holds at most this many clients: each is one open file, and a process may hold 20,000. */
 export const MAX_PER_GENERATOR = 18_000;
 const ECHO_PERIOD_MS = 1_000;
+/** Generators play clients on other machines: the servers come first on the 2 cores. */
+const GENERATOR_NICE = 10;
 const ECHO_WINDOW_MS = 5_000;
 /** The echo window waits until the servers and generators together use under this many cores... */
 const QUIET_CORES = 0.6;
@@ -85,7 +87,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
   if (Math.ceil(maxConnections / generatorCount) > MAX_PER_GENERATOR) throw new Error(`runCapacity: keep each generator under ${MAX_PER_GENERATOR} clients (use more generators)`);
   const started = Date.now();
   const cluster = await startCluster({ env: { WORKERS: String(workers), LOG_LEVEL: 'info' }, timeoutMs: 120_000 });
-  const generators: Generator[] = Array.from({ length: generatorCount }, () => new GeneratorProcess(GENERATOR_PATH));
+  const generators: Generator[] = Array.from({ length: generatorCount }, () => new GeneratorProcess(GENERATOR_PATH, { nice: GENERATOR_NICE }));
   const echo = new EchoLoad();
   try {
     const workerPids = () => cluster.workers.map((w) => w.pid);
@@ -188,7 +190,7 @@ export function capacityMarkdown(r: CapacityResult): string {
     'open-failures': `at least **${r.capacity}**; the next step could not open all its connections`,
   }[r.stoppedBy];
   return [
-    `Idle WebSocket clients ramp up to ${maxConnections} on the embedded default with WORKERS=${workers}, held by ${generators} generator processes; each client is sioroute/client from its own loopback address. ${echoClients} more clients send an acknowledged echo once a second throughout; each step's echo p50 and p99 are over a ${ECHO_WINDOW_MS / 1000} s window once its connections are up and the machine has settled (servers and generators together under ${QUIET_CORES} cores for a second, at most ${SETTLE_MAX_MS / 1000} s), and its p99 while connecting is reported beside (Node ${r.node}). CPU: % of one core over the step. Measured on ${r.measuredAt.slice(0, 10)} by \`node dist/bench/capacity.js --max ${maxConnections} --step ${r.options.step} --workers ${workers} --generators ${generators}\`.`,
+    `Idle WebSocket clients ramp up to ${maxConnections} on the embedded default with WORKERS=${workers}, held by ${generators} generator processes at nice ${GENERATOR_NICE} (they stand for clients on other machines, so the servers come first on the shared cores); each client is sioroute/client from its own loopback address. ${echoClients} more clients send an acknowledged echo once a second throughout; each step's echo p50 and p99 are over a ${ECHO_WINDOW_MS / 1000} s window once its connections are up and the machine has settled (servers and generators together under ${QUIET_CORES} cores for a second, at most ${SETTLE_MAX_MS / 1000} s), and its p99 while connecting is reported beside (Node ${r.node}). CPU: % of one core over the step. Measured on ${r.measuredAt.slice(0, 10)} by \`node dist/bench/capacity.js --max ${maxConnections} --step ${r.options.step} --workers ${workers} --generators ${generators}\`.`,
     '',
     '| idle connections | open (failed) | connects/s | echo p99 while connecting | settled in | echoes (lost) | echo p50 | echo p99 | worker RSS min–max (sum) | supervisor CPU | front CPU | generators RSS |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',

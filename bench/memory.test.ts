@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { memoryMarkdown, runMemory, SYSTEM_NAMES } from './memory.js';
 
 test('memory (smoke size): every system measured at both steps, every connection opened', { timeout: 170_000 }, async (t) => {
-  const result = await runMemory({ low: 100, high: 200, processes: 2, log: (line) => t.diagnostic(line) });
+  const result = await runMemory({ low: 100, high: 200, processes: 2, settleMs: 300, log: (line) => t.diagnostic(line) });
   for (const line of memoryMarkdown(result).split('\n')) t.diagnostic(line);
   assert.deepEqual(JSON.parse(JSON.stringify(result)), result, 'the result is plain JSON');
   assert.deepEqual(result.systems.map((s) => s.name), SYSTEM_NAMES);

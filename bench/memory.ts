@@ -52,6 +52,8 @@ export interface MemoryOptions {
   /** Server processes per system, each holding high / processes connections at the top. */
   processes: number;
   systems?: readonly SystemName[];
+  /** Wait after each step's connections before reading memory. @default 3000 */
+  settleMs?: number;
   log?: (line: string) => void;
 }
 export interface StepFigures {
@@ -174,7 +176,7 @@ async function measureSystem(name: SystemName, options: MemoryOptions, firstAddr
       );
       failed += replies.reduce((sum, r) => sum + r.failed, 0);
       firstError ??= replies.find((r) => r.firstError)?.firstError ?? null;
-      await sleep(SETTLE_MS);
+      await sleep(options.settleMs ?? SETTLE_MS);
       const rss = await medianRss(running!.pids);
       const heapUsedBytes = await running!.heapUsed();
       const connections = (await Promise.all(generators.map((g) => g.request({ type: 'count' }, 30_000)))).reduce((sum, r) => sum + r.open, 0);
