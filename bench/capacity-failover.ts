@@ -6,10 +6,10 @@ import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningCluster } from '../src/testing/cluster-process.js';
 import type { GeneratorCommand, GeneratorReply, GeneratorReport, ResolveCounts } from './capacity-generator.js';
-import type { GeneratorProcess } from './generator-pool.js';
+import type { IpcChild } from './ipc-child.js';
 import { percentile } from './stats.js';
 
-export type Generator = GeneratorProcess<GeneratorCommand, GeneratorReply>;
+export type Generator = IpcChild<GeneratorCommand, GeneratorReply>;
 
 /** Every generator's report, in order. */
 export async function reports(generators: Generator[]): Promise<GeneratorReport[]> {
@@ -45,7 +45,7 @@ export async function runFailoverStorm(options: { cluster: RunningCluster; gener
   // Clients live on other machines: in the storm they must not wait behind the servers for the
   // cores, or their own timeouts fire before they read the answers waiting for them.
   try {
-    for (const g of generators) setPriority(g.child.pid!, 0);
+    for (const g of generators) setPriority(g.process.pid!, 0);
   } catch (error) {
     log(`failover: generators stay at their niceness (${(error as Error).message}): raising it back needs root`);
   }

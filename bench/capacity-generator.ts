@@ -91,13 +91,13 @@ function report(): GeneratorReport {
   return { type: 'report', connected, byWorker, losses, resolves: { ...resolves, failedBy: { ...resolves.failedBy } }, rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20), cpuSeconds: (() => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; })() };
 }
 
-process.on('message', (command: GeneratorCommand) => {
+process.on('message', (command: GeneratorCommand & { id: number }) => {
   const reply: Promise<GeneratorReply> | GeneratorReply =
     command.type === 'open' ? open(command)
     : command.type === 'mark' ? ((markedAt = performance.now()), (losses = []), Object.assign(resolves, { ok: 0, overloaded: 0, otherStatus: 0, failed: 0, failedBy: {} }), report())
     : command.type === 'report' ? report()
     : (held.splice(0).forEach((h) => h.client.close()), { type: 'closed' });
-  void Promise.resolve(reply).then((r) => process.send!(r));
+  void Promise.resolve(reply).then((r) => process.send!({ ...r, id: command.id }));
 });
 // The parent gone (finished or killed): nothing of ours may outlive it.
 process.on('disconnect', () => process.exit(0));

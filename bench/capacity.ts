@@ -6,6 +6,7 @@
 // Idle clients are the product's client (sioroute/client), each from its own loopback address, in
 // generator processes (bench/capacity-generator.ts). Bounded in count and time; loopback only.
 import { writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,7 +14,7 @@ import { startCluster } from '../src/testing/cluster-process.js';
 import type { GeneratorReply } from './capacity-generator.js';
 import { reports, runFailoverStorm, stormMarkdown, type Generator, type StormResult } from './capacity-failover.js';
 import { EchoLoad, type EchoWindow } from './echo-load.js';
-import { GeneratorProcess } from './generator-pool.js';
+import { IpcChild } from './ipc-child.js';
 import { conntrack, cpuSeconds, memAvailableBytes, rssBytes } from './proc-stats.js';
 import { replaceReportSection } from './report-section.js';
 
@@ -87,7 +88,12 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
   if (Math.ceil(maxConnections / generatorCount) > MAX_PER_GENERATOR) throw new Error(`runCapacity: keep each generator under ${MAX_PER_GENERATOR} clients (use more generators)`);
   const started = Date.now();
   const cluster = await startCluster({ env: { WORKERS: String(workers), LOG_LEVEL: 'info' }, timeoutMs: 120_000 });
-  const generators: Generator[] = Array.from({ length: generatorCount }, () => new GeneratorProcess(GENERATOR_PATH, { nice: GENERATOR_NICE }));
+  const generators: Generator[] = Array.from({ length: generatorCount }, () => {
+    // Big heaps: one generator may hold some 17,000 clients.
+    const generator: Generator = new IpcChild(GENERATOR_PATH, ['--max-old-space-size=4096']);
+    setPriority(generator.process.pid!, GENERATOR_NICE);
+    return generator;
+  });
   const echo = new EchoLoad();
   try {
     const workerPids = () => cluster.workers.map((w) => w.pid);
@@ -119,7 +125,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
       const frontCpuOpen = cpuSeconds(cluster.frontPid) - cpu0[1]!;
       const generatorCpuOpen = (await reports(generators)).reduce((sum, r) => sum + r.cpuSeconds, 0) - generatorCpu0;
       if (added > 0) log(`step ${total}: CPU per connect: workers ${(workerCpuOpen / added * 1e6).toFixed(0)} µs, front ${(frontCpuOpen / added * 1e6).toFixed(0)} µs, generators ${(generatorCpuOpen / added * 1e6).toFixed(0)} µs`);
-      const settleSeconds = await settle([supervisorPid, cluster.frontPid, ...workerPids(), ...generators.map((g) => g.child.pid!)]);
+      const settleSeconds = await settle([supervisorPid, cluster.frontPid, ...workerPids(), ...generators.map((g) => g.process.pid!)]);
       const windowStart = performance.now();
       await sleep(ECHO_WINDOW_MS);
       const window = echo.window(windowStart, performance.now());
@@ -154,7 +160,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     };
   } finally {
     await echo.stop();
-    await Promise.all(generators.map((g) => g.stop()));
+    await Promise.all(generators.map((g) => g.kill()));
     await cluster.stop();
   }
 }
