@@ -7,10 +7,7 @@ import { AckQueue } from './ack-queue.js';
 import { resolveEndpoint, type FetchLike, type RoutedSocketError } from './resolve-endpoint.js';
 import { guarded, Listeners } from './listeners.js';
 import { afterConnectError, afterDisconnect, BLIP_CONNECT_TIMEOUT_MS, nextAvoid, openSocket, retryDelayMs, websocketHung, type Outcome } from './connect-attempt.js';
-import {
-  type AckValue, type EmitArgs, type EventsMap, type Handler, type Params,
-  type RoutedSocketEvents, type RoutedSocketInfo, type RoutedSocketOptions, type RoutedSocketState,
-} from './routed-socket-options.js';
+import type { AckValue, EmitArgs, EventsMap, Handler, Params, RoutedSocketEvents, RoutedSocketInfo, RoutedSocketOptions, RoutedSocketState } from './routed-socket-options.js';
 
 export type * from './routed-socket-options.js';
 
@@ -155,9 +152,7 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
       this.#transport = socket.io.engine.transport.name;
       this.#setState('connected');
       this.#fire('connect');
-      const buffered = this.#buffered;
-      this.#buffered = [];
-      for (const [event, ...args] of buffered) socket.emit(event as string, ...args);
+      for (const [event, ...args] of this.#buffered.splice(0)) socket.emit(event as string, ...args);
       this.#acks.flush(socket);
     });
     // A draining worker says so before it lets the client go: that is a move, not a failure. Move at
@@ -180,9 +175,8 @@ export class RoutedSocket<L extends EventsMap = ServerToClientEvents, E extends 
       if (socket === this.#socket && websocketHung(err.message, engineOpened)) this.#pollingFirst = true;
       act(afterConnectError((err as { data?: { code?: unknown } }).data?.code, err.message), 'worker draining');
     });
-    socket.on('disconnect', (reason) => {
-      act(afterDisconnect(reason, { draining, blipped, tokenFresh: endpoint.expiresAt - Date.now() > FRESH_TOKEN_MARGIN_MS }), reason);
-    });
+    const tokenFresh = () => endpoint.expiresAt - Date.now() > FRESH_TOKEN_MARGIN_MS;
+    socket.on('disconnect', (reason) => act(afterDisconnect(reason, { draining, blipped, tokenFresh: tokenFresh() }), reason));
     socket.on('connect', () => (blipped = false));
   }
 
