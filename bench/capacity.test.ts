@@ -6,7 +6,7 @@ import { capacityMarkdown, runCapacity } from './capacity.js';
 import { failoverMarkdown, runFailover } from './failover.js';
 
 test('capacity (smoke size): one row per step, every connection opened, then a worker killed and its clients back', { timeout: 150_000 }, async (t) => {
-  const result = await runCapacity({ maxConnections: 600, step: 300, workers: 3, generators: 2, echoClients: 20, p99LimitMs: 100_000, log: (line) => t.diagnostic(line) });
+  const result = await runCapacity({ maxConnections: 600, step: 300, workers: 3, generators: 2, echoClients: 20, echoWindowMs: 1_500, p99LimitMs: 100_000, log: (line) => t.diagnostic(line) });
   for (const line of capacityMarkdown(result).split('\n')) t.diagnostic(line);
   assert.deepEqual(JSON.parse(JSON.stringify(result)), result, 'the result is plain JSON');
   // A limit no echo reaches: the ramp runs to the maximum, 0 (echo clients only), 300, 600.

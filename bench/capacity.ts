@@ -26,6 +26,8 @@ export interface CapacityOptions {
   /** Clients echoing throughout, each once a second. @default 500 */
   echoClients?: number;
   p99LimitMs: number;
+  /** Each step's echo window, after the machine has settled. @default 5000 */
+  echoWindowMs?: number;
   /** Kill a worker at the end and time its clients' way back. @default true */
   failover?: boolean;
   log?: (line: string) => void;
@@ -127,7 +129,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
       if (added > 0) log(`step ${total}: CPU per connect: workers ${(workerCpuOpen / added * 1e6).toFixed(0)} µs, front ${(frontCpuOpen / added * 1e6).toFixed(0)} µs, generators ${(generatorCpuOpen / added * 1e6).toFixed(0)} µs`);
       const settleSeconds = await settle([supervisorPid, cluster.frontPid, ...workerPids(), ...generators.map((g) => g.process.pid!)]);
       const windowStart = performance.now();
-      await sleep(ECHO_WINDOW_MS);
+      await sleep(options.echoWindowMs ?? ECHO_WINDOW_MS);
       const window = echo.window(windowStart, performance.now());
       const elapsed = (performance.now() - t0) / 1000;
       const cpu1 = [cpuSeconds(supervisorPid), cpuSeconds(cluster.frontPid)];
@@ -154,7 +156,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     const failover = options.failover === false || capacity === 0 ? null : await runFailoverStorm({ cluster, generators, log });
     return {
       measuredAt: new Date().toISOString(),
-      options: { maxConnections, step, workers, generators: generatorCount, echoClients, p99LimitMs, failover: options.failover ?? true },
+      options: { maxConnections, step, workers, generators: generatorCount, echoClients, p99LimitMs, echoWindowMs: options.echoWindowMs ?? ECHO_WINDOW_MS, failover: options.failover ?? true },
       node: process.version, steps, capacity, stoppedBy, marginal: marginalRss(held), conntrackMax: conntrack()?.max ?? null, failover,
       seconds: round((Date.now() - started) / 1000),
     };
@@ -196,7 +198,7 @@ export function capacityMarkdown(r: CapacityResult): string {
     'open-failures': `at least **${r.capacity}**; the next step could not open all its connections`,
   }[r.stoppedBy];
   return [
-    `Idle WebSocket clients ramp up to ${maxConnections} on the embedded default with WORKERS=${workers}, held by ${generators} generator processes at nice ${GENERATOR_NICE} (they stand for clients on other machines, so the servers come first on the shared cores); each client is sioroute/client from its own loopback address. ${echoClients} more clients send an acknowledged echo once a second throughout; each step's echo p50 and p99 are over a ${ECHO_WINDOW_MS / 1000} s window once its connections are up and the machine has settled (servers and generators together under ${QUIET_CORES} cores for a second, at most ${SETTLE_MAX_MS / 1000} s), and its p99 while connecting is reported beside (Node ${r.node}). CPU: % of one core over the step. Measured on ${r.measuredAt.slice(0, 10)} by \`node dist/bench/capacity.js --max ${maxConnections} --step ${r.options.step} --workers ${workers} --generators ${generators}\`.`,
+    `Idle WebSocket clients ramp up to ${maxConnections} on the embedded default with WORKERS=${workers}, held by ${generators} generator processes at nice ${GENERATOR_NICE} (they stand for clients on other machines, so the servers come first on the shared cores); each client, from its own loopback address, follows sioroute/client's policy (bench/protocol-client.ts). ${echoClients} more clients send an acknowledged echo once a second throughout; each step's echo p50 and p99 are over a ${(r.options.echoWindowMs ?? ECHO_WINDOW_MS) / 1000} s window once its connections are up and the machine has settled (servers and generators together under ${QUIET_CORES} cores for a second, at most ${SETTLE_MAX_MS / 1000} s), and its p99 while connecting is reported beside (Node ${r.node}). CPU: % of one core over the step. Measured on ${r.measuredAt.slice(0, 10)} by \`node dist/bench/capacity.js --max ${maxConnections} --step ${r.options.step} --workers ${workers} --generators ${generators}\`.`,
     '',
     '| idle connections | open (failed) | connects/s | echo p99 while connecting | settled in | echoes (lost) | echo p50 | echo p99 | worker RSS min–max (sum) | supervisor CPU | front CPU | generators RSS |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
